@@ -1,0 +1,85 @@
+"""The ``xlt`` command line.
+
+Each sub-package that offers commands has a light ``cli`` module with a
+``register(subparsers)`` function; heavy imports (torch, transformers) happen
+inside the command handlers so that ``xlt --help`` stays fast.
+
+Errors caused by input (`XltError`) are printed as one line naming what is wrong,
+with exit status 2; the full traceback goes to a log file whose path is printed.
+Any other exception is a bug and is shown with its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from xlt_lib import __version__
+from xlt_lib.errors import XltError
+from xlt_lib.paths import cache_dir
+
+# Sub-packages whose ``cli.register`` adds commands, in the order --help lists them.
+COMMAND_MODULES = (
+    "xlt_lib.model.cli",
+    "xlt_lib.tasks.cli",
+    "xlt_lib.codeswitch.cli",
+    "xlt_lib.experiment.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xlt",
+        description="Code-switched intermediate-task training for zero-shot cross-lingual transfer.",
+    )
+    parser.add_argument("--version", action="version", version=f"xlt {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def _log_traceback(exc: BaseException) -> Path | None:
+    try:
+        log_dir = cache_dir() / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / "xlt-last-error.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 1
+    try:
+        result = args.handler(args)
+    except XltError as exc:
+        log = _log_traceback(exc)
+        print(f"xlt {args.command}: error: {exc}", file=sys.stderr)
+        if log is not None:
+            print(f"(traceback in {log})", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"xlt {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
