@@ -1,0 +1,191 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.16.0
+#   kernelspec:
+#     display_name: Python (xlt)
+#     language: python
+#     name: xlt
+# ---
+
+# %% [markdown]
+# # Does code-switched intermediate training improve zero-shot transfer?
+#
+# This report compares, for every target task, language and English
+# intermediate task of one experiment, three ways of preparing the encoder
+# before fine-tuning on the English target data: intermediate training on
+# **code-switched** English data, intermediate training on the **monolingual**
+# English data, and **no** intermediate training. Every number below is read
+# from the run records the experiment wrote (`config.yaml`, `metrics.json`,
+# `predictions.parquet`); nothing is computed from a notebook's memory.
+#
+# Differences are always *first-named minus second-named condition*, in
+# accuracy points.
+
+# %% tags=["parameters"]
+experiment_dir = ""  # runs/<experiment>/
+alpha = 0.05
+correction = "holm"  # holm, bonferroni, holm-sidak, bh, by, none
+n_resamples = 10_000
+seed = 0
+test = "welch"  # primary test over seeds: welch or permutation
+require_baseline = True  # refuse when a target has no run without intermediate training
+output_dir = ""  # if set, the tables and the summary are also written there
+
+# %%
+import warnings
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from xlt_lib.report.results import incomplete_runs, load_results
+from xlt_lib.stats import (
+    compare_conditions,
+    compare_examples,
+    describe_findings,
+    format_comparisons,
+    format_examples,
+    replicability_table,
+)
+from xlt_lib.stats.notebook import check_parameters, save_outputs
+from xlt_lib.stats.plots import difference_heatmap, language_scores
+
+warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+pd.set_option("display.max_rows", 500)
+params = check_parameters(
+    experiment_dir=experiment_dir,
+    alpha=alpha,
+    correction=correction,
+    n_resamples=n_resamples,
+    seed=seed,
+    test=test,
+    require_baseline=require_baseline,
+    output_dir=output_dir,
+)
+
+
+def show(frame: pd.DataFrame) -> None:
+    """A table without its row numbers."""
+    display(frame.style.hide(axis="index"))
+
+
+# %% [markdown]
+# ## The runs
+#
+# Completed phase-3 runs (those with a `metrics.json`), by target and condition.
+
+# %%
+results = load_results(params.experiment_dir)
+runs = (
+    results.groupby(["target", "intermediate", "condition", "condition_kind"])
+    .agg(seeds=("seed", lambda s: ", ".join(map(str, sorted(s.unique())))), languages=("language", "nunique"))
+    .reset_index()
+)
+if runs.empty:
+    display(Markdown("**No completed phase-3 runs.**"))
+else:
+    show(runs)
+unfinished = incomplete_runs(params.experiment_dir)
+if not unfinished.empty:
+    display(Markdown(f"**{len(unfinished)} run(s) have no `metrics.json` and are left out:**"))
+    show(unfinished)
+
+# %%
+comparisons = compare_conditions(
+    results,
+    alpha=params.alpha,
+    correction=params.correction,
+    test=params.test,
+    n_resamples=params.n_resamples,
+    seed=params.seed,
+    require_baseline=params.require_baseline,
+)
+
+# %% [markdown]
+# ## What the data support
+
+# %%
+summary = describe_findings(comparisons)
+display(Markdown(summary))
+
+# %% [markdown]
+# ## Comparisons over seeds
+#
+# One row per comparison and language (`avg`: the unweighted mean over
+# languages). Scores are mean ± standard deviation over seeds in accuracy
+# points; *CI* is a percentile bootstrap interval of the difference over seeds;
+# *p adjusted* is the primary test's p-value after correction within the
+# comparison's family; *min. p* is the smallest p-value the exact permutation
+# test can reach with these seeds; *ASO eps_min* below 0.2 reads as "the first
+# condition is almost stochastically better".
+
+# %%
+show(format_comparisons(comparisons))
+
+# %% [markdown]
+# ### Differences by language
+#
+# Each cell is the difference in accuracy points; `*` marks differences that
+# stay significant after correction.
+
+# %%
+display(difference_heatmap(comparisons))
+
+# %% [markdown]
+# ### Accuracy by language and condition
+#
+# Mean over seeds with a 95% bootstrap interval over seeds (descriptive: with
+# few seeds such intervals are narrow).
+
+# %%
+display(language_scores(results, seed=params.seed).figure)
+
+# %% [markdown]
+# ### In how many languages does each effect hold?
+#
+# Replicability analysis (Dror et al. 2017): *replicated better* is a lower
+# bound, with family-wise error α, on the number of languages in which the
+# first condition is better (Bonferroni partial conjunctions, valid although
+# the languages share test items and models).
+
+# %%
+show(replicability_table(comparisons))
+
+# %% [markdown]
+# ## Comparisons over test examples
+#
+# The same comparisons with the test example as the unit: *pooled* compares the
+# mean-over-seeds correctness of each example (paired bootstrap and approximate
+# randomisation over examples); *seed k* pairs the two conditions' runs with
+# seed k (bootstrap, randomisation and exact McNemar). These tests say whether
+# a difference is larger than test-set sampling noise, not whether it would
+# survive re-training; the seed-level tests above answer that.
+
+# %%
+examples = compare_examples(
+    results,
+    alpha=params.alpha,
+    correction=params.correction,
+    n_resamples=params.n_resamples,
+    seed=params.seed,
+    require_baseline=params.require_baseline,
+)
+show(format_examples(examples))
+
+# %%
+if params.output_dir is not None:
+    written = save_outputs(
+        params.output_dir,
+        {
+            "comparisons": comparisons,
+            "replicability": replicability_table(comparisons),
+            "examples": examples,
+        },
+        summary,
+    )
+    display(Markdown("Tables written to " + ", ".join(f"`{path}`" for path in written) + "."))

@@ -1,0 +1,94 @@
+"""Significance testing for the study: over test examples, over seeds, across languages.
+
+- `xlt_lib.stats.examples`: paired bootstrap, approximate randomisation, exact McNemar
+  (unit: the test example; runs paired by `xlt_lib.stats.pairing`);
+- `xlt_lib.stats.seeds`: Welch's t-test, permutation test, bootstrap CI, minimal attainable p
+  (unit: the training run);
+- `xlt_lib.stats.aso`: Almost Stochastic Order (eps_min);
+- `xlt_lib.stats.multiple`: Holm / Benjamini-Hochberg corrections, replicability counts;
+- `xlt_lib.stats.power`: detectable effects and seeds needed;
+- `xlt_lib.stats.compare`: the study's comparison tables; `xlt_lib.stats.summary`: their
+  words; `xlt_lib.stats.plots`: their figures (import it explicitly: it loads seaborn).
+
+Every test states its null hypothesis and sidedness; results are dataclasses or
+tidy tables; resampling seeds are parameters.
+"""
+
+from xlt_lib.stats.aso import ASO_THRESHOLD, ASOResult, almost_stochastic_order
+from xlt_lib.stats.compare import (
+    AVERAGE,
+    COMPARISON_KINDS,
+    MAIN_COMPARISON,
+    Comparison,
+    compare_conditions,
+    compare_examples,
+    plan_comparisons,
+    replicability_table,
+)
+from xlt_lib.stats.errors import MissingRunsError, PairingError, StatsError
+from xlt_lib.stats.examples import (
+    McNemarResult,
+    PairedBootstrapResult,
+    RandomizationResult,
+    approximate_randomization,
+    mcnemar_exact,
+    paired_bootstrap,
+)
+from xlt_lib.stats.multiple import (
+    CORRECTIONS,
+    ReplicabilityResult,
+    adjust_pvalues,
+    partial_conjunction_pvalues,
+    replicability_count,
+)
+from xlt_lib.stats.pairing import pair_predictions
+from xlt_lib.stats.power import minimum_detectable_effect, pooled_sd, seeds_needed
+from xlt_lib.stats.seeds import (
+    SeedTestResult,
+    bootstrap_mean_difference,
+    min_attainable_p,
+    permutation_test,
+    welch_test,
+)
+from xlt_lib.stats.summary import describe_findings, describe_methods, format_comparisons, format_examples
+
+__all__ = [
+    "ASO_THRESHOLD",
+    "AVERAGE",
+    "COMPARISON_KINDS",
+    "CORRECTIONS",
+    "MAIN_COMPARISON",
+    "ASOResult",
+    "Comparison",
+    "McNemarResult",
+    "MissingRunsError",
+    "PairedBootstrapResult",
+    "PairingError",
+    "RandomizationResult",
+    "ReplicabilityResult",
+    "SeedTestResult",
+    "StatsError",
+    "adjust_pvalues",
+    "almost_stochastic_order",
+    "approximate_randomization",
+    "bootstrap_mean_difference",
+    "compare_conditions",
+    "compare_examples",
+    "describe_findings",
+    "describe_methods",
+    "format_comparisons",
+    "format_examples",
+    "mcnemar_exact",
+    "min_attainable_p",
+    "minimum_detectable_effect",
+    "pair_predictions",
+    "paired_bootstrap",
+    "partial_conjunction_pvalues",
+    "permutation_test",
+    "plan_comparisons",
+    "pooled_sd",
+    "replicability_count",
+    "replicability_table",
+    "seeds_needed",
+    "welch_test",
+]

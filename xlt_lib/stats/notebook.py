@@ -1,0 +1,110 @@
+"""What the significance notebook needs besides the tests: checked parameters and saved outputs.
+
+papermill passes parameters through YAML 1.1 (``-f params.yaml`` or ``-p``),
+where ``1e-5`` stays a string and ``no`` becomes False, so the notebook hands
+its parameters here to be checked before anything runs. Its tables are saved as
+files (written atomically), because a report must show what a file holds, not
+what a kernel remembered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from xlt_lib.stats.compare import SEED_TESTS
+from xlt_lib.stats.errors import StatsError
+from xlt_lib.stats.multiple import check_correction
+
+
+@dataclass(frozen=True)
+class SignificanceParameters:
+    """The significance notebook's parameters, checked."""
+
+    experiment_dir: Path
+    alpha: float
+    correction: str
+    n_resamples: int
+    seed: int
+    test: str
+    require_baseline: bool
+    output_dir: Path | None
+
+
+def check_parameters(
+    *,
+    experiment_dir: object,
+    alpha: object = 0.05,
+    correction: object = "holm",
+    n_resamples: object = 10_000,
+    seed: object = 0,
+    test: object = "welch",
+    require_baseline: object = True,
+    output_dir: object = "",
+) -> SignificanceParameters:
+    """Check types and ranges of the notebook's parameters; `StatsError` names the parameter."""
+    if not isinstance(experiment_dir, str | os.PathLike) or not str(experiment_dir):
+        raise StatsError(
+            f"parameter experiment_dir={experiment_dir!r}: expected the path of runs/<experiment>/ "
+            "(papermill -p experiment_dir runs/demo)"
+        )
+    if isinstance(alpha, str):
+        with contextlib.suppress(ValueError):  # YAML 1.1 reads 1e-3 as a string
+            alpha = float(alpha)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise StatsError(f"parameter alpha={alpha!r}: expected a number in (0, 1)")
+    if not isinstance(correction, str):
+        raise StatsError(f"parameter correction={correction!r}: expected a string")
+    check_correction(correction)
+    for name, value, minimum in (("n_resamples", n_resamples, 99), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise StatsError(f"parameter {name}={value!r}: expected an integer >= {minimum}")
+    if test not in SEED_TESTS:
+        raise StatsError(f"parameter test={test!r}: expected one of {', '.join(SEED_TESTS)}")
+    if not isinstance(require_baseline, bool):
+        raise StatsError(f"parameter require_baseline={require_baseline!r}: expected true or false")
+    if not isinstance(output_dir, str | os.PathLike):
+        raise StatsError(f"parameter output_dir={output_dir!r}: expected a folder path or ''")
+    return SignificanceParameters(
+        experiment_dir=Path(experiment_dir).expanduser(),
+        alpha=float(alpha),
+        correction=correction,
+        n_resamples=int(n_resamples),
+        seed=int(seed),
+        test=str(test),
+        require_baseline=require_baseline,
+        output_dir=Path(output_dir).expanduser() if str(output_dir) else None,
+    )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_outputs(output_dir: Path, tables: dict[str, pd.DataFrame], summary: str) -> list[Path]:
+    """Write each table as ``<name>.csv`` and the summary as ``summary.md``, each atomically.
+
+    ``summary.md`` is written last, so its presence means the other files are complete.
+    """
+    written = []
+    for name, table in tables.items():
+        path = output_dir / f"{name}.csv"
+        _write_atomically(path, table.to_csv(index=False))
+        written.append(path)
+    path = output_dir / "summary.md"
+    _write_atomically(path, summary)
+    written.append(path)
+    return written

@@ -1,0 +1,89 @@
+"""Power over seeds: what the current number of seeds can detect, and how many a given effect needs.
+
+Both answers use the two-sample t-test's power (statsmodels `TTestIndPower`,
+which assumes equal variances; with equal seed counts per condition Welch's
+test has nearly the same power) with the effect in score units divided by the
+pooled seed standard deviation observed in the experiment. That standard
+deviation is itself estimated from a few seeds, so the answers are rough
+planning figures, not guarantees.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+from statsmodels.stats.power import TTestIndPower
+
+from xlt_lib.stats.errors import StatsError
+from xlt_lib.stats.examples import Alternative
+from xlt_lib.stats.seeds import seed_scores
+
+_POWER = TTestIndPower()
+
+
+def pooled_sd(a: ArrayLike, b: ArrayLike) -> float:
+    """Pooled standard deviation of two conditions' seed scores (ddof = 1 within each)."""
+    x = seed_scores(a, "condition A")
+    y = seed_scores(b, "condition B")
+    dof = x.size + y.size - 2
+    return float(np.sqrt(((x.size - 1) * x.var(ddof=1) + (y.size - 1) * y.var(ddof=1)) / dof))
+
+
+def _check(alpha: float, power: float) -> None:
+    if not 0 < alpha < 1:
+        raise StatsError(f"alpha={alpha!r}: expected a number in (0, 1)")
+    if not 0 < power < 1:
+        raise StatsError(f"power={power!r}: expected a number in (0, 1)")
+
+
+def minimum_detectable_effect(
+    sd: float,
+    n_a: int,
+    n_b: int | None = None,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    alternative: Alternative = "two-sided",
+) -> float:
+    """Smallest true mean difference (in score units) detected with probability ``power``.
+
+    For a two-sample t-test at level ``alpha`` with ``n_a`` and ``n_b`` seeds
+    (``n_b`` defaults to ``n_a``) and seed standard deviation ``sd``: the
+    detectable Cohen's d times ``sd``. NaN when it cannot be computed (fewer than
+    2 seeds per condition, or ``sd`` is 0 or NaN).
+    """
+    _check(alpha, power)
+    n_b = n_a if n_b is None else n_b
+    if n_a < 2 or n_b < 2 or not np.isfinite(sd) or sd <= 0:
+        return float("nan")
+    alt = "larger" if alternative == "greater" else "smaller" if alternative == "less" else "two-sided"
+    d = _POWER.solve_power(
+        effect_size=None, nobs1=n_a, alpha=alpha, power=power, ratio=n_b / n_a, alternative=alt
+    )
+    return float(abs(np.asarray(d).item()) * sd)
+
+
+def seeds_needed(
+    effect: float,
+    sd: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    alternative: Alternative = "two-sided",
+) -> int:
+    """Seeds per condition (equal numbers) to detect a true difference ``effect`` with probability ``power``.
+
+    Two-sample t-test at level ``alpha`` with seed standard deviation ``sd``,
+    rounded up, at least 2.
+    """
+    _check(alpha, power)
+    if not np.isfinite(sd) or sd <= 0:
+        raise StatsError(f"sd={sd!r}: the seed standard deviation must be positive to plan a number of seeds")
+    if not np.isfinite(effect) or effect == 0:
+        raise StatsError(f"effect={effect!r}: expected a non-zero difference to detect")
+    d = abs(effect) / sd
+    alt = "larger" if alternative in ("greater", "less") else "two-sided"
+    n = _POWER.solve_power(effect_size=d, nobs1=None, alpha=alpha, power=power, ratio=1.0, alternative=alt)
+    return max(2, math.ceil(float(np.asarray(n).item()) - 1e-9))
