@@ -1,0 +1,86 @@
+"""Trivial phase notebooks for runner tests: same parameters as the real ones, no training.
+
+They write records through `xlt_lib.experiment.records` like the real notebooks and
+obey marker files in ``$XLT_TEST_MARKERS``: ``fail-<run_id>`` raises inside the
+notebook, ``sleep-<run_id>`` sleeps (to be cancelled from outside). Each run also
+writes ``started`` with its SLURM job id (empty outside SLURM).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+PARAMETERS = """\
+run_dir = None
+model = None
+task = None
+encoder = None
+target = None
+eval_split = None
+codeswitch = None
+settings = {}
+seed = 0
+data_dir = None
+"""
+
+BODY = """\
+import os, time
+from pathlib import Path
+import pandas as pd
+from xlt_lib.experiment import records
+
+run = Path(run_dir)
+markers = Path(os.environ.get("XLT_TEST_MARKERS", "/nonexistent"))
+job = os.environ.get("SLURM_ARRAY_JOB_ID", os.environ.get("SLURM_JOB_ID", ""))
+task_id = os.environ.get("SLURM_ARRAY_TASK_ID")
+(run / "started").write_text(f"{job}_{task_id}" if task_id else job)
+if (markers / f"sleep-{run.name}").exists():
+    time.sleep(600)
+if (markers / f"fail-{run.name}").exists():
+    raise RuntimeError(f"planned failure of {run.name}")
+if encoder is not None and "intermediate-" in str(encoder):
+    assert (Path(encoder).parent / "metrics.json").is_file(), "parent encoder is not complete"
+if target is None:
+    (run / "encoder").mkdir()
+    records.finish_run(run, {"phase": "intermediate", "task": task, "dev": {"accuracy": 0.5}})
+else:
+    langs = ["en", "de", "fr"]
+    acc = {lang: 0.5 + 0.01 * seed + (0.05 if encoder and "intermediate-" in str(encoder) else 0) for lang in langs}
+    metrics = {
+        "phase": "transfer", "target": target, "eval_split": eval_split,
+        "per_language": {lang: {"accuracy": acc[lang], "macro_f1": acc[lang], "n": 4} for lang in langs},
+        "average": {"accuracy": sum(acc.values()) / 3, "macro_f1": sum(acc.values()) / 3},
+    }
+    rows = [
+        {"id": f"{target}-test-{i:05d}", "language": lang, "gold": i % 2, "prediction": (i + seed) % 2}
+        for lang in langs for i in range(4)
+    ]
+    records.finish_run(run, metrics, predictions=pd.DataFrame(rows))
+"""
+
+
+def write_fake_notebooks(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("intermediate.ipynb", "transfer.ipynb"):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "xlt", "display_name": "Python (xlt)", "language": "python"}
+        params = nbformat.v4.new_code_cell(PARAMETERS)
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [nbformat.v4.new_markdown_cell("# fake phase"), params, nbformat.v4.new_code_cell(BODY)]
+        nbformat.write(nb, folder / name)
+    return folder
+
+
+FAKE_EXPERIMENT = """\
+name: fake
+model: offline-default
+intermediate_tasks: [mnli]
+conditions:
+  base: {kind: none}
+  mono: {kind: monolingual}
+targets: [xnli]
+seeds: [1]
+settings: {profile: cpu, max_train_examples: 8}
+"""

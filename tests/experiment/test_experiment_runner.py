@@ -1,0 +1,74 @@
+"""The runner on trivial notebooks: records, skip on rerun, failures, blocked dependants, workers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from experiment_fakes import FAKE_EXPERIMENT, write_fake_notebooks
+
+from xlt_lib.experiment import ExecutorSpec, execute, load_experiment, plan, records
+from xlt_lib.experiment.describe import describe_plan
+
+
+@pytest.fixture
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    notebooks = write_fake_notebooks(tmp_path / "notebooks")
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    monkeypatch.setenv("XLT_TEST_MARKERS", str(markers))
+    monkeypatch.setenv("XLT_RUNS_DIR", str(tmp_path / "runs"))
+    path = tmp_path / "fake.yaml"
+    path.write_text(FAKE_EXPERIMENT)
+    return load_experiment(path), notebooks, markers
+
+
+def test_failure_blocks_dependants_and_rerun_completes(setup, capsys: pytest.CaptureFixture[str]) -> None:
+    experiment, notebooks, markers = setup
+    first = plan(experiment)
+    assert [r.spec.phase for r in first.runs] == ["intermediate", "transfer", "transfer"]
+    phase2 = first.runs[0]
+    (markers / f"fail-{phase2.spec.run_id}").touch()
+
+    lines: list[str] = []
+    summary = execute(first, notebooks_dir=notebooks, log=lines.append)
+    status = {o.run_id: o.status for o in summary.outcomes}
+    baseline, child = first.runs[1].spec.run_id, first.runs[2].spec.run_id
+    assert status == {phase2.spec.run_id: "failed", baseline: "complete", child: "blocked"}
+    error = records.read_error(phase2.run_dir)
+    assert error["ename"] == "RuntimeError" and "planned failure" in error["evalue"] and error["cell"] >= 1
+    assert (phase2.run_dir / records.EXECUTED).is_file() and not (phase2.run_dir / records.METRICS).exists()
+    assert any("FAILED" in line and "planned failure" in line for line in lines)
+    assert any("blocked" in line for line in lines) and len(lines) == 5  # 2 starts + 2 ends + 1 blocked
+
+    # the plan shows what is done and what failed, with the error
+    second = plan(experiment)
+    text = describe_plan(second)
+    assert "failed, rerun" in text and "planned failure" in text and "done, skip" in text
+    assert [r.execute for r in second.runs] == [True, False, True]
+
+    (markers / f"fail-{phase2.spec.run_id}").unlink()
+    summary = execute(second, notebooks_dir=notebooks, log=lines.append)
+    assert {o.run_id: o.status for o in summary.outcomes} == {
+        phase2.spec.run_id: "complete",
+        baseline: "skipped",
+        child: "complete",
+    }
+    assert summary.ok and not (phase2.run_dir / records.ERROR).exists()
+    config = records.read_config(second.runs[2].run_dir)
+    assert config["parent"] == phase2.spec.run_id and config["condition_kind"] == "monolingual"
+
+    # everything complete: nothing to execute; --force redoes all
+    assert not plan(experiment).to_execute
+    assert len(plan(experiment, force=True).to_execute) == 3
+
+
+@pytest.mark.slow
+def test_workers_respect_dependencies(setup) -> None:
+    experiment, notebooks, _ = setup
+    summary = execute(
+        plan(experiment), executor=ExecutorSpec(kind="workers", workers=2), notebooks_dir=notebooks, log=print
+    )
+    assert summary.ok and summary.count("complete") == 3
+    for run in plan(experiment).runs:
+        assert run.state == "complete"

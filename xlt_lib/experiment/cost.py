@@ -1,0 +1,129 @@
+"""What a plan will cost before it runs: examples to train and evaluate, and disk to write.
+
+Numbers are upper bounds computed from the settings: the training examples seen
+(``cap × epochs``, or the split's rows × epochs without a cap, or ``max_steps × batch``), the examples
+evaluated (English model-selection dev plus every evaluation language), and the
+disk a phase-2 encoder takes (the size of the model's weights, since the full
+encoder is saved). Split sizes are read from local files (cached per call); for
+hub data with no cap they are unknown and shown as such.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xlt_lib.errors import XltError
+from xlt_lib.experiment.grid import RunSpec
+
+#: Approximate fp32 weight sizes of common hub encoders (bytes), for planning without a download.
+KNOWN_MODEL_BYTES = {
+    "xlm-roberta-base": 1_110_000_000,
+    "FacebookAI/xlm-roberta-base": 1_110_000_000,
+    "xlm-roberta-large": 2_240_000_000,
+    "FacebookAI/xlm-roberta-large": 2_240_000_000,
+    "bert-base-multilingual-cased": 710_000_000,
+    "google-bert/bert-base-multilingual-cased": 710_000_000,
+}
+#: Files written by every run besides weights (notebook, records, predictions), generously.
+RECORD_BYTES = 2_000_000
+
+
+@dataclass
+class RunCost:
+    train_examples: int | None
+    eval_examples: int | None
+    disk_bytes: int | None
+
+
+@functools.lru_cache(maxsize=256)
+def split_rows(task: str, split: str, language: str, data_dir: str | None) -> int | None:
+    """Rows of a split read from local files, or ``None`` (hub data, or unavailable)."""
+    from xlt_lib.tasks import get_task, load_split, resolve_source
+
+    try:
+        kind, _ = resolve_source(get_task(task), split, language, "auto", data_dir)
+        if kind != "local":
+            return None
+        return int(load_split(task, split, language, data_dir=data_dir).num_rows)
+    except (XltError, OSError, ValueError):
+        return None
+
+
+def _capped(cap: int | None, task: str, split: str, language: str, data_dir: str | None) -> int | None:
+    """``cap`` when set (an upper bound that needs no data loading), else the split's rows."""
+    if cap is not None:
+        return cap
+    return split_rows(task, split, language, data_dir)
+
+
+@functools.lru_cache(maxsize=32)
+def model_bytes(model: str) -> int | None:
+    """Bytes of a model's weights: a local folder's safetensors, or a known hub size."""
+    from xlt_lib.model import resolve_model
+
+    if model in KNOWN_MODEL_BYTES:
+        return KNOWN_MODEL_BYTES[model]
+    try:
+        resolved = Path(resolve_model(model))
+    except (XltError, OSError):
+        return None
+    if resolved.is_dir():
+        return sum(path.stat().st_size for path in resolved.iterdir() if path.is_file())
+    return None
+
+
+def estimate(run: RunSpec) -> RunCost:
+    """Upper-bound cost of one run."""
+    from xlt_lib.tasks import get_task
+
+    settings: dict[str, Any] = run.settings
+    task_name = run.intermediate if run.phase == "intermediate" else str(run.target)
+    spec = get_task(task_name)
+    train_task = spec.name if run.phase == "intermediate" else (spec.train_task or spec.name)
+    epochs = float(settings.get("epochs_by_task", {}).get(task_name, settings["epochs"]))
+    if settings.get("max_steps"):
+        train = (
+            int(settings["max_steps"]) * int(settings["batch_size"]) * int(settings["gradient_accumulation"])
+        )
+    else:
+        rows = _capped(settings.get("max_train_examples"), train_task, "train", "en", run.data_dir)
+        train = None if rows is None else math.ceil(rows * epochs)
+    dev = _capped(
+        settings.get("max_dev_examples"),
+        spec.name,
+        spec.selection_split,
+        spec.selection_language,
+        run.data_dir,
+    )
+    evaluated: list[int | None] = [dev] if settings.get("selection") != "last" else []
+    if run.phase == "transfer":
+        split = run.eval_split or spec.eval_split
+        evaluated += [
+            _capped(settings.get("max_eval_examples"), spec.name, split, lang, run.data_dir)
+            for lang in spec.languages
+        ]
+    evaluation = None if any(n is None for n in evaluated) else sum(n for n in evaluated if n is not None)
+    disk: int | None = RECORD_BYTES
+    if run.phase == "intermediate":
+        weights = model_bytes(run.model)
+        disk = None if weights is None else weights + RECORD_BYTES
+    return RunCost(train, evaluation, disk)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit in ("B", "kB") else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def human_count(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}"

@@ -1,0 +1,84 @@
+"""The text of ``xlt run --dry-run``: every run, its dependencies, its state, and the cost."""
+
+from __future__ import annotations
+
+from xlt_lib.experiment.cost import estimate, human_bytes, human_count
+from xlt_lib.experiment.runner import Plan
+
+
+def _state(run_state: str, execute: bool) -> str:
+    if not execute:
+        return "done, skip"
+    return {"complete": "done, redo", "failed": "failed, rerun", "incomplete": "interrupted, rerun"}.get(
+        run_state, "to run"
+    )
+
+
+def describe_plan(plan: Plan) -> str:
+    """A readable plan: one line per run, then totals for what this invocation executes."""
+    experiment = plan.experiment
+    runs = plan.runs
+    n_phase2 = sum(1 for r in runs if r.spec.phase == "intermediate")
+    executor = experiment.executor
+    where = executor.kind if executor.kind != "workers" else f"{executor.workers} workers"
+    lines = [
+        f"experiment {experiment.name} ({experiment.path}): {len(runs)} runs "
+        f"({n_phase2} intermediate, {len(runs) - n_phase2} transfer); "
+        f"{sum(1 for r in runs if not r.execute)} done, {len(plan.to_execute)} to run; executor: {where}",
+        f"run records: {plan.directory}",
+        "",
+    ]
+    header = ("run", "what", "seed", "after", "state", "train ex.", "eval ex.", "disk")
+    rows = [header]
+    totals = {"train": 0, "eval": 0, "disk": 0}
+    unknown: set[str] = set()
+    errors: dict[int, str] = {}
+    for run in runs:
+        spec = run.spec
+        cost = estimate(spec)
+        what = (
+            f"{spec.intermediate} / {spec.condition}"
+            if spec.phase == "intermediate"
+            else f"{spec.target}:{spec.eval_split} <- {spec.intermediate} / {spec.condition}"
+        )
+        rows.append(
+            (
+                spec.run_id,
+                what,
+                str(spec.seed),
+                spec.parent or "-",
+                _state(run.state, run.execute),
+                human_count(cost.train_examples),
+                human_count(cost.eval_examples),
+                human_bytes(cost.disk_bytes),
+            )
+        )
+        if run.execute:
+            for key, value in (
+                ("train", cost.train_examples),
+                ("eval", cost.eval_examples),
+                ("disk", cost.disk_bytes),
+            ):
+                if value is None:
+                    unknown.add(key)
+                else:
+                    totals[key] += value
+        if run.error is not None:
+            errors[len(rows) - 1] = f"{run.error.get('ename')}: {run.error.get('evalue')}"
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for i, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if i in errors:
+            lines.append(f"{'':{widths[0]}}  last error: {errors[i]}")
+
+    def total(key: str, text: str) -> str:
+        return text + (" + unknown (hub data or sizes)" if key in unknown else "")
+
+    lines += [
+        "",
+        f"to run: {len(plan.to_execute)} runs; "
+        f"train {total('train', human_count(totals['train']))} examples seen (epochs included), "
+        f"evaluate {total('eval', human_count(totals['eval']))} examples, "
+        f"write {total('disk', human_bytes(totals['disk']))}",
+    ]
+    return "\n".join(lines)

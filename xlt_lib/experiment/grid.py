@@ -1,0 +1,239 @@
+"""Expanding an experiment into runs, each named by a hash of what determines its result.
+
+Phase 2 (``intermediate``): model × intermediate task × non-``none`` condition × seed.
+Phase 3 (``transfer``): target × (each ``none`` baseline per model, or each phase-2
+run) × seed, where a phase-3 run's seed is its parent's seed. One phase-2 encoder
+therefore serves every target and is trained once.
+
+A run's id is ``<phase>-<first 12 hex of SHA-256>`` of the canonical JSON of its
+*identity*: what changes the result (phase, model, task, condition kind,
+code-switching, full training settings, evaluation split, data directory, and for
+phase 3 the parent's hash). Labels (experiment and condition names) are not part of
+it: renaming a condition does not redo its runs, and two conditions that would
+compute the same thing are reported as duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlt_lib.errors import ConfigError
+from xlt_lib.experiment.config import Experiment
+
+#: Bumped when the meaning of a run identity changes, so old records are not mistaken for new ones.
+IDENTITY_VERSION = 1
+PHASE_NOTEBOOKS = {"intermediate": "intermediate.ipynb", "transfer": "transfer.ipynb"}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One notebook execution: what it computes (``identity``) and how it is labelled."""
+
+    phase: str
+    run_id: str
+    experiment: str
+    model: str
+    intermediate: str
+    condition: str
+    condition_kind: str
+    target: str | None
+    seed: int
+    parent: str | None
+    settings: dict[str, Any]
+    codeswitch: dict[str, Any] | None
+    data_dir: str | None
+    eval_split: str | None = None
+    identity: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def hash(self) -> str:
+        return self.run_id.split("-", 1)[1]
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name for progress lines."""
+        what = (
+            f"{self.intermediate}/{self.condition}"
+            if self.phase == "intermediate"
+            else (f"{self.target} <- {self.intermediate}/{self.condition}")
+        )
+        return f"{self.run_id} {what} seed={self.seed}"
+
+    def config(self) -> dict[str, Any]:
+        """The resolved ``config.yaml`` content of this run."""
+        return {
+            "phase": self.phase,
+            "experiment": self.experiment,
+            "run_id": self.run_id,
+            "model": self.model,
+            "intermediate": self.intermediate,
+            "condition": self.condition,
+            "condition_kind": self.condition_kind,
+            "target": self.target,
+            "eval_split": self.eval_split,
+            "seed": self.seed,
+            "parent": self.parent,
+            "settings": self.settings,
+            "codeswitch": self.codeswitch,
+            "data_dir": self.data_dir,
+            "identity": self.identity,
+        }
+
+
+def canonical_json(value: Any) -> str:
+    """Key-sorted, whitespace-free JSON: equal values give equal text, hence equal hashes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def run_hash(identity: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()[:12]
+
+
+def _with_seed(settings: dict[str, Any], seed: int) -> dict[str, Any]:
+    return {**settings, "seed": seed}
+
+
+def _codeswitch_for(codeswitch: dict[str, Any] | None, seed: int) -> dict[str, Any] | None:
+    """The condition's code-switching config with the run's seed unless the file fixed one."""
+    if codeswitch is None:
+        return None
+    return {**codeswitch, "seed": codeswitch.get("seed", seed)}
+
+
+def expand(experiment: Experiment) -> list[RunSpec]:
+    """All runs of ``experiment``, phase 2 first, each parent before its children.
+
+    Raises `ConfigError` for an empty grid or for two entries that compute the same run.
+    """
+    runs: list[RunSpec] = []
+    seen: dict[str, str] = {}
+
+    def add(run: RunSpec, where: str) -> None:
+        if run.run_id in seen:
+            raise ConfigError(
+                f"{experiment.path}: {where} and {seen[run.run_id]} describe the same run ({run.run_id}): "
+                "remove one of them"
+            )
+        seen[run.run_id] = where
+        runs.append(run)
+
+    parents: list[RunSpec] = []
+    for model in experiment.models:
+        for task in experiment.intermediate_tasks:
+            for condition in experiment.conditions:
+                if condition.kind == "none":
+                    continue
+                for seed in experiment.seeds:
+                    settings = _with_seed(experiment.intermediate_settings, seed)
+                    codeswitch = _codeswitch_for(condition.codeswitch, seed)
+                    identity = {
+                        "version": IDENTITY_VERSION,
+                        "phase": "intermediate",
+                        "model": model,
+                        "task": task,
+                        "condition_kind": condition.kind,
+                        "codeswitch": codeswitch,
+                        "settings": settings,
+                        "data_dir": experiment.data_dir,
+                    }
+                    run = RunSpec(
+                        phase="intermediate",
+                        run_id=f"intermediate-{run_hash(identity)}",
+                        experiment=experiment.name,
+                        model=model,
+                        intermediate=task,
+                        condition=condition.name,
+                        condition_kind=condition.kind,
+                        target=None,
+                        seed=seed,
+                        parent=None,
+                        settings=settings,
+                        codeswitch=codeswitch,
+                        data_dir=experiment.data_dir,
+                        identity=identity,
+                    )
+                    add(run, f"conditions.{condition.name} (model {model}, task {task}, seed {seed})")
+                    parents.append(run)
+
+    for target in experiment.targets:
+        base = experiment.transfer_settings_for(target)
+        for model in experiment.models:
+            for condition in experiment.conditions:
+                if condition.kind != "none":
+                    continue
+                for seed in experiment.seeds:
+                    _add_transfer(
+                        add,
+                        experiment,
+                        target.task,
+                        target.eval_split,
+                        base,
+                        model,
+                        None,
+                        condition.name,
+                        "none",
+                        seed,
+                    )
+        for parent in parents:
+            _add_transfer(
+                add,
+                experiment,
+                target.task,
+                target.eval_split,
+                base,
+                parent.model,
+                parent,
+                parent.condition,
+                parent.condition_kind,
+                parent.seed,
+            )
+    if not runs:
+        raise ConfigError(f"{experiment.path}: the experiment expands into no runs")
+    return runs
+
+
+def _add_transfer(
+    add: Any,
+    experiment: Experiment,
+    target: str,
+    eval_split: str,
+    base: dict[str, Any],
+    model: str,
+    parent: RunSpec | None,
+    condition: str,
+    kind: str,
+    seed: int,
+) -> None:
+    settings = _with_seed(base, seed)
+    identity = {
+        "version": IDENTITY_VERSION,
+        "phase": "transfer",
+        "model": model,
+        "parent": parent.hash if parent is not None else None,
+        "target": target,
+        "eval_split": eval_split,
+        "settings": settings,
+        "data_dir": experiment.data_dir,
+    }
+    run = RunSpec(
+        phase="transfer",
+        run_id=f"transfer-{run_hash(identity)}",
+        experiment=experiment.name,
+        model=model,
+        intermediate=parent.intermediate if parent is not None else "none",
+        condition=condition,
+        condition_kind=kind,
+        target=target,
+        seed=seed,
+        parent=parent.run_id if parent is not None else None,
+        settings=settings,
+        codeswitch=None,
+        data_dir=experiment.data_dir,
+        eval_split=eval_split,
+        identity=identity,
+    )
+    source = f"conditions.{condition}" if parent is None else f"{parent.run_id}"
+    add(run, f"target {target} from {source} (model {model}, seed {seed})")

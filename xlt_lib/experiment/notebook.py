@@ -1,0 +1,247 @@
+"""What the phase notebooks call: parameter validation, the run directory, provenance.
+
+The notebooks stay thin narrated drivers; this module turns their ``parameters``
+cell (as written, or as papermill injected it, possibly from a YAML 1.1 ``-f`` file
+where ``no`` is ``False``) into validated library objects, and writes the run's
+provenance and completion records through `xlt_lib.experiment.records`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xlt_lib.errors import ConfigError, XltError
+from xlt_lib.experiment import records
+from xlt_lib.experiment.checks import Checker, plain
+
+_ORIGIN = "notebook parameter"
+
+
+@dataclass(frozen=True)
+class PhaseInputs:
+    """Validated notebook parameters of one phase.
+
+    ``source`` is the model (phase 2) or the encoder to fine-tune (phase 3);
+    ``task`` the intermediate task (phase 2) or the target (phase 3).
+    """
+
+    phase: str
+    run_dir: Path
+    source: str
+    task: str
+    settings: Any  # TrainingSettings
+    codeswitch: Any  # CodeSwitchConfig | None
+    seed: int
+    data_dir: str | None
+    eval_split: str | None = None
+
+    def target_spec(self) -> Any:
+        """The target for `run_transfer`: its `TaskSpec`, with this run's evaluation split.
+
+        `run_transfer` scores ``TaskSpec.eval_split``; a per-target ``eval_split``
+        override therefore travels in a copy of the spec (the task API accepts a
+        spec wherever it takes a name).
+        """
+        from xlt_lib.tasks import get_task
+
+        spec = get_task(self.task)
+        if self.eval_split is None or self.eval_split == spec.eval_split:
+            return spec
+        return dataclasses.replace(spec, eval_split=self.eval_split)
+
+    def describe(self) -> dict[str, Any]:
+        """A plain summary for the notebook to display."""
+        return {
+            "phase": self.phase,
+            "run_dir": str(self.run_dir),
+            "source": self.source,
+            "task": self.task,
+            "eval_split": self.eval_split,
+            "seed": self.seed,
+            "data_dir": self.data_dir,
+            "codeswitch": None if self.codeswitch is None else self.codeswitch.to_dict(),
+            "settings": self.settings.to_dict(),
+        }
+
+
+def _scratch_dir(phase: str) -> Path:
+    """A fresh folder for interactive runs (``run_dir=None``), under the project cache."""
+    from xlt_lib.paths import cache_dir
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    path = cache_dir() / "scratch" / f"{phase}-{stamp}"
+    path.mkdir(parents=True)
+    return path
+
+
+def _settings(value: Any, seed: int) -> Any:
+    """`TrainingSettings` from a dict, optionally starting from ``profile``; ``seed`` wins."""
+    from xlt_lib.training import TrainingSettings
+
+    check = Checker(_ORIGIN)
+    values = dict(
+        check.mapping(
+            value, ("settings",), ["profile", *(f.name for f in dataclasses.fields(TrainingSettings))]
+        )
+    )
+    profile = values.pop("profile", None)
+    values["seed"] = seed
+    try:
+        if profile is None:
+            return TrainingSettings.from_dict(plain(values), where="settings")
+        return TrainingSettings.profile(check.string(profile, ("settings", "profile")), **plain(values))
+    except XltError as exc:
+        raise ConfigError(f"{_ORIGIN}: {exc}") from None
+
+
+def _codeswitch(value: Any, seed: int) -> Any:
+    from xlt_lib.codeswitch import CodeSwitchConfig
+
+    if value is None:
+        return None
+    check = Checker(_ORIGIN)
+    spec = dict(check.mapping(value, ("codeswitch",), [f.name for f in dataclasses.fields(CodeSwitchConfig)]))
+    check.string_list(spec.get("languages"), ("codeswitch", "languages"))  # explains YAML's `no` -> false
+    spec.setdefault("seed", seed)
+    try:
+        return CodeSwitchConfig.from_dict(plain(spec))
+    except XltError as exc:
+        raise ConfigError(f"{_ORIGIN}: {exc}") from None
+
+
+def _common(phase: str, run_dir: Any, seed: Any, data_dir: Any) -> tuple[Path, int, str | None]:
+    check = Checker(_ORIGIN)
+    seed = check.integer(seed, ("seed",), minimum=0)
+    directory = _scratch_dir(phase) if run_dir is None else Path(check.string(str(run_dir), ("run_dir",)))
+    directory.mkdir(parents=True, exist_ok=True)
+    data = check.optional_string(None if data_dir is None else str(data_dir), ("data_dir",))
+    if data is not None:
+        from xlt_lib.paths import data_dir as resolve_data_dir
+
+        try:
+            data = str(resolve_data_dir(data))
+        except XltError as exc:
+            raise ConfigError(f"{_ORIGIN}: {exc}") from None
+    return directory, seed, data
+
+
+def _task(name: Any, key: str, *, target: bool) -> str:
+    from xlt_lib.tasks import get_task
+
+    check = Checker(_ORIGIN)
+    text = check.string(name, (key,))
+    try:
+        spec = get_task(text)
+    except XltError as exc:
+        raise ConfigError(f"{_ORIGIN}: {key}: {exc}") from None
+    if target and not spec.is_target:
+        raise ConfigError(f"{_ORIGIN}: {key}: {text!r} is not a cross-lingual target task")
+    return text
+
+
+def intermediate_inputs(
+    *,
+    run_dir: str | os.PathLike[str] | None,
+    model: str,
+    task: str,
+    codeswitch: dict[str, Any] | None,
+    settings: dict[str, Any],
+    seed: int,
+    data_dir: str | None = None,
+) -> PhaseInputs:
+    """Validate the parameters of ``intermediate.ipynb`` (phase 2)."""
+    directory, seed, data = _common("intermediate", run_dir, seed, data_dir)
+    return PhaseInputs(
+        phase="intermediate",
+        run_dir=directory,
+        source=Checker(_ORIGIN).string(model, ("model",)),
+        task=_task(task, "task", target=False),
+        settings=_settings(settings, seed),
+        codeswitch=_codeswitch(codeswitch, seed),
+        seed=seed,
+        data_dir=data,
+    )
+
+
+def transfer_inputs(
+    *,
+    run_dir: str | os.PathLike[str] | None,
+    encoder: str,
+    target: str,
+    settings: dict[str, Any],
+    seed: int,
+    eval_split: str | None = None,
+    codeswitch: dict[str, Any] | None = None,
+    data_dir: str | None = None,
+) -> PhaseInputs:
+    """Validate the parameters of ``transfer.ipynb`` (phase 3)."""
+    from xlt_lib.tasks import get_task
+
+    directory, seed, data = _common("transfer", run_dir, seed, data_dir)
+    target = _task(target, "target", target=True)
+    spec = get_task(target)
+    split = (
+        spec.eval_split
+        if eval_split is None
+        else Checker(_ORIGIN).string(eval_split, ("eval_split",), choices=spec.splits)
+    )
+    return PhaseInputs(
+        phase="transfer",
+        run_dir=directory,
+        source=Checker(_ORIGIN).string(str(encoder), ("encoder",)),
+        task=target,
+        settings=_settings(settings, seed),
+        codeswitch=_codeswitch(codeswitch, seed),
+        seed=seed,
+        data_dir=data,
+        eval_split=split,
+    )
+
+
+# -- provenance --------------------------------------------------------------------------
+def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
+    """SHA-256 of every local data file the phase reads (empty for hub data)."""
+    from xlt_lib.checksums import data_checksums
+    from xlt_lib.tasks import get_task
+
+    spec = get_task(inputs.task)
+    reads: list[tuple[str, str, str]] = []
+    if inputs.phase == "intermediate":
+        reads += [
+            (spec.name, split, "en") for split in ("train", spec.selection_split) if split in spec.splits
+        ]
+    else:
+        train = get_task(spec.train_task or spec.name)
+        reads += [(train.name, "train", "en")]
+        reads += [(spec.name, spec.selection_split, spec.selection_language)]
+        reads += [(spec.name, inputs.eval_split or spec.eval_split, lang) for lang in spec.languages]
+    out: dict[str, str] = {}
+    for task, split, language in dict.fromkeys(reads):
+        try:
+            out.update(data_checksums(task, split, language, inputs.data_dir))
+        except XltError:
+            continue  # a split/language this source does not offer: the phase does not read it either
+    return out
+
+
+def start_run(inputs: PhaseInputs) -> dict[str, Any]:
+    """Record provenance known before training (env.json, ``end_time`` null); returns it."""
+    from xlt_lib.model import model_identity
+
+    environment = records.start_environment(model_identity=model_identity(inputs.source))
+    environment["data"] = _data_checksums(inputs)
+    environment["data_dir"] = inputs.data_dir
+    records.write_environment(inputs.run_dir, environment)
+    return environment
+
+
+def finish_run(
+    inputs: PhaseInputs, environment: dict[str, Any], metrics: dict[str, Any], predictions: Any = None
+) -> Path:
+    """Write predictions and the finished env.json, then metrics.json last (the run is complete)."""
+    return records.finish_run(inputs.run_dir, metrics, environment=environment, predictions=predictions)

