@@ -36,8 +36,10 @@ lint: setup
 	$(BIN)/ruff check xlt_lib tests benchmarks notebooks
 	$(BIN)/ruff format --check xlt_lib tests benchmarks
 
+# JupyterLab from .venv on the checkout, file browser on notebooks/, kernel "xlt" by default
+# (the command line lives in xlt_lib/lab.py, shared with the browser tests). Extra flags: make lab LAB_ARGS="--port=8890"
 lab: model
-	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=xlt
+	$(BIN)/python -m xlt_lib.lab $(LAB_ARGS)
 
 # Re-resolve the dependency ranges of pyproject.toml and re-pin constraints.txt.
 lock:
