@@ -1,0 +1,280 @@
+"""Training throughput of xlt's phase-3 path against the stock Hugging Face XNLI recipe.
+
+Phase-3 XNLI training (MNLI training data) on the offline default model, on this
+machine's CPU threads. Each variant runs in its own process (clean peak RSS, no
+shared caches), on the same training examples and the same evaluation examples:
+
+- ``baseline``: what ``run_xnli.py`` does: every batch padded to 128 tokens,
+  random order, no length grouping, full fine-tuning, `transformers.Trainer`;
+- ``xlt``: `xlt_lib.training.phases.build_trainer` with the ``cpu`` profile:
+  dynamic padding, the padding-minimal sampler, frozen word embeddings.
+- ``xlt-full`` (full mode only): the xlt path with trainable word embeddings, to
+  separate what batching buys (accuracy-neutral) from what freezing buys.
+
+Reported per variant: steady-state training examples/s (first steps excluded,
+evaluation and checkpoint saving excluded), evaluation examples/s on XNLI test
+(en), accuracy after the same training examples, peak RSS, and achieved model
+FLOP/s (6 x non-embedding parameters x tokens processed, padding included, since
+the hardware computes it) as a share of a dense float32 matmul peak measured in
+the same run. The last line is one JSON object.
+
+    .venv/bin/python benchmarks/train_throughput.py           # full (< 10 min on 2 quiet cores)
+    .venv/bin/python benchmarks/train_throughput.py --quick   # a smoke run (~2 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("XLT_PROGRESS", "0")
+
+WARMUP_STEPS = 3  # steps excluded from the steady-state figure (allocator and thread-pool warm-up)
+
+
+def matmul_peak_gflops(size: int, repeats: int) -> float:
+    """Best dense float32 matmul rate on this process's threads (GFLOP/s)."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * size**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+class CountingCollator:
+    """Wraps a collator to count examples and tokens (padding included) per batch."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.examples = 0
+        self.tokens = 0
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
+        batch = self.inner(features)
+        self.examples += int(batch["input_ids"].shape[0])
+        self.tokens += int(batch["input_ids"].numel())
+        return batch
+
+
+def _step_timer(counter: CountingCollator) -> Any:
+    from transformers import TrainerCallback
+
+    class StepTimer(TrainerCallback):
+        """(time, examples, tokens) at the end of every optimizer step."""
+
+        def __init__(self) -> None:
+            self.marks: list[tuple[float, int, int]] = []
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.marks.append((time.perf_counter(), counter.examples, counter.tokens))
+
+    return StepTimer()
+
+
+def _steady(marks: list[tuple[float, int, int]]) -> tuple[float, int, int]:
+    """Seconds, examples and tokens between step WARMUP_STEPS and the last step."""
+    first = marks[min(WARMUP_STEPS, len(marks) - 2)]
+    last = marks[-1]
+    return last[0] - first[0], last[1] - first[1], last[2] - first[2]
+
+
+def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
+    """Train and evaluate one variant in this process; returns its measurements."""
+    import numpy as np
+    import torch
+    from transformers import (
+        AutoModelForSequenceClassification,
+        Trainer,
+        TrainingArguments,
+        default_data_collator,
+    )
+
+    from xlt_lib.model import load_tokenizer, resolve_model
+    from xlt_lib.tasks import get_task, load_split, subsample
+    from xlt_lib.training import TrainingSettings
+    from xlt_lib.training.data import SUBSET_SEED, eval_set
+    from xlt_lib.training.phases import _predict_in_length_order, build_trainer
+
+    xnli, mnli = get_task("xnli"), get_task("mnli")
+    settings = TrainingSettings.profile(
+        "cpu",
+        max_train_examples=n_train,
+        max_eval_examples=n_eval,
+        max_dev_examples=32,
+        freeze_word_embeddings=variant != "xlt-full",
+    )
+    model_dir = resolve_model("offline-default")
+    tokenizer = load_tokenizer(model_dir)
+    eval_examples = subsample(load_split(xnli, "test", "en"), n_eval, SUBSET_SEED)
+    gold = np.asarray(eval_examples["label"])
+
+    if variant == "baseline":
+
+        def pad128(batch: dict[str, list]) -> dict[str, Any]:
+            out = tokenizer(
+                batch["text_a"], batch["text_b"], padding="max_length", max_length=128, truncation=True
+            )
+            return {**out, "label": batch["label"]}
+
+        train_raw = subsample(load_split(mnli, "train", "en"), n_train, SUBSET_SEED)
+        columns = train_raw.column_names
+        train = train_raw.map(pad128, batched=True, remove_columns=columns)
+        test = eval_examples.map(pad128, batched=True, remove_columns=eval_examples.column_names)
+        torch.manual_seed(settings.seed)
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=3)
+        counter = CountingCollator(default_data_collator)
+        timer = _step_timer(counter)
+        args = TrainingArguments(
+            output_dir=tempfile.mkdtemp(prefix="xlt-bench-"),
+            per_device_train_batch_size=settings.batch_size,
+            per_device_eval_batch_size=2 * settings.batch_size,
+            learning_rate=settings.learning_rate,
+            warmup_steps=settings.warmup_ratio,
+            weight_decay=settings.weight_decay,
+            num_train_epochs=1,
+            seed=settings.seed,
+            save_strategy="no",
+            eval_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            log_level="warning",
+            dataloader_pin_memory=False,
+        )
+        trainer = Trainer(
+            model=model, args=args, train_dataset=train, data_collator=counter, callbacks=[timer]
+        )
+        trainer.train()
+        start = time.perf_counter()
+        logits = trainer.predict(test).predictions
+        eval_seconds = time.perf_counter() - start
+    else:
+        with tempfile.TemporaryDirectory(prefix="xlt-bench-") as out:
+            prepared = build_trainer(
+                phase="benchmark",
+                encoder="offline-default",
+                head_task=xnli,
+                train_task=mnli,
+                settings=settings,
+                codeswitch=None,
+                output_dir=Path(out),
+                data_dir=None,
+                callbacks=[],
+            )
+            trainer = prepared.trainer
+            counter = CountingCollator(trainer.data_collator)
+            trainer.data_collator = counter
+            timer = _step_timer(counter)
+            trainer.add_callback(timer)
+            trainer.train()
+            trainer.data_collator = counter.inner
+            features = eval_set(xnli, "test", "en", prepared.tokenizer, settings, n_eval, None).features
+            start = time.perf_counter()
+            logits = _predict_in_length_order(trainer, features)
+            eval_seconds = time.perf_counter() - start
+
+    seconds, examples, tokens = _steady(timer.marks)
+    params = trainer.model.num_parameters(exclude_embeddings=True)
+    return {
+        "variant": variant,
+        "train_examples": n_train,
+        "steps": len(timer.marks),
+        "ex_per_s": examples / seconds,
+        "tokens_per_example": tokens / examples,
+        "model_gflops_per_s": 6 * params * tokens / seconds / 1e9,
+        "eval_ex_per_s": len(gold) / eval_seconds,
+        "accuracy_en": float((np.asarray(logits).argmax(-1) == gold).mean()),
+        "eval_examples": len(gold),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few steps, few eval examples")
+    parser.add_argument("--train-examples", type=int, help="training examples per variant")
+    parser.add_argument(
+        "--eval-examples", type=int, help="XNLI test (en) examples for accuracy and eval speed"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
+    args = parser.parse_args()
+    threads = args.threads or os.cpu_count() or 1
+
+    import torch
+
+    torch.set_num_threads(threads)
+    if args.variant:
+        print(json.dumps(run_variant(args.variant, args.train_examples, args.eval_examples)))
+        return 0
+
+    n_train = args.train_examples or (160 if args.quick else 2000)
+    n_eval = args.eval_examples or (96 if args.quick else 500)
+    variants = ["baseline", "xlt"] if args.quick else ["baseline", "xlt", "xlt-full"]
+    peak = matmul_peak_gflops(1024 if args.quick else 2048, 5 if args.quick else 10)
+    results: dict[str, dict[str, Any]] = {}
+    for variant in variants:
+        command = [sys.executable, __file__, "--variant", variant, "--threads", str(threads)]
+        command += ["--train-examples", str(n_train), "--eval-examples", str(n_eval)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr[-4000:])
+            raise SystemExit(f"variant {variant} failed with status {done.returncode}")
+        results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
+        r = results[variant]
+        print(
+            f"{variant:9s} train {r['ex_per_s']:6.1f} ex/s ({r['tokens_per_example']:5.1f} tokens/ex, "
+            f"{r['model_gflops_per_s']:5.1f} GFLOP/s = {r['model_gflops_per_s'] / peak:5.1%} of peak)  "
+            f"eval {r['eval_ex_per_s']:6.1f} ex/s  acc(en, n={r['eval_examples']}) {r['accuracy_en']:.3f}  "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
+    base, xlt = results["baseline"], results["xlt"]
+    summary = {
+        "mode": "quick" if args.quick else "full",
+        "threads": threads,
+        "train_examples": n_train,
+        "eval_examples": n_eval,
+        "xlt_ex_per_s": round(xlt["ex_per_s"], 2),
+        "baseline_ex_per_s": round(base["ex_per_s"], 2),
+        "ratio": round(xlt["ex_per_s"] / base["ex_per_s"], 2),
+        "matmul_peak_gflops": round(peak, 1),
+        "flops_share_of_peak": round(xlt["model_gflops_per_s"] / peak, 3),
+        "baseline_flops_share_of_peak": round(base["model_gflops_per_s"] / peak, 3),
+        "peak_rss_mb": round(xlt["peak_rss_mb"]),
+        "baseline_peak_rss_mb": round(base["peak_rss_mb"]),
+        "eval_ex_per_s": round(xlt["eval_ex_per_s"], 1),
+        "baseline_eval_ex_per_s": round(base["eval_ex_per_s"], 1),
+        "xlt_accuracy_en": round(xlt["accuracy_en"], 4),
+        "baseline_accuracy_en": round(base["accuracy_en"], 4),
+        "xlt_tokens_per_example": round(xlt["tokens_per_example"], 1),
+        "baseline_tokens_per_example": round(base["tokens_per_example"], 1),
+    }
+    if "xlt-full" in results:
+        full = results["xlt-full"]
+        summary["xlt_full_ft_ex_per_s"] = round(full["ex_per_s"], 2)
+        summary["xlt_full_ft_ratio"] = round(full["ex_per_s"] / base["ex_per_s"], 2)
+        summary["xlt_full_ft_accuracy_en"] = round(full["accuracy_en"], 4)
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

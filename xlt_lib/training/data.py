@@ -1,0 +1,124 @@
+"""Training and evaluation sets for one phase, code-switched where asked.
+
+Subsets are drawn with `xlt_lib.tasks.subsample` under a fixed seed
+(`SUBSET_SEED`), not the run's seed: runs that differ only in their seed then see
+the same examples, and evaluation subsets are the same items in every language
+and every run, so runs can be compared example by example.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from xlt_lib.codeswitch import CodeSwitchConfig, SwitchedDataset, build_switcher, resolve_fields
+from xlt_lib.tasks import TaskSpec, encode_batch, load_split, subsample, tokenize
+from xlt_lib.training.settings import TrainingSettings
+
+SUBSET_SEED = 0
+
+
+@dataclass
+class TrainSet:
+    """What the Trainer trains on, with the lengths its sampler groups by."""
+
+    dataset: Any  # datasets.Dataset (tokenised) or SwitchedDataset (lazy, re-switched per epoch)
+    lengths: list[int]
+    n_examples: int
+    dynamic: bool
+
+
+def feature_lengths(features: Any) -> list[int]:
+    """Tokens per feature (for multiple choice, its longest choice: that is what gets padded to)."""
+    ids = features["input_ids"]
+    if ids and isinstance(ids[0][0], list):
+        return [max(len(choice) for choice in example) for example in ids]
+    return [len(x) for x in ids]
+
+
+def _encode_one(example: dict[str, Any], task: TaskSpec, tokenizer: Any, settings: TrainingSettings) -> dict:
+    """Encode a single (switched) canonical example, as `SwitchedDataset` needs."""
+    batch = encode_batch(
+        {k: [v] for k, v in example.items()},
+        task,
+        tokenizer,
+        settings.max_length,
+        train=True,
+        doc_stride=settings.qa_stride,
+    )
+    rows = [{k: v[i] for k, v in batch.items()} for i in range(len(batch["input_ids"]))]
+    if len(rows) != 1:
+        # A QA context longer than max_length gives several windows; a map-style
+        # dataset item must be one feature, so keep the window holding the answer.
+        cls = tokenizer.cls_token_id
+        answered = [r for r in rows if r.get("start_positions", 0) != r["input_ids"].index(cls)]
+        rows = answered or rows
+    return rows[0]
+
+
+def train_set(
+    task: TaskSpec,
+    tokenizer: Any,
+    settings: TrainingSettings,
+    codeswitch: CodeSwitchConfig | None,
+    data_dir: str | os.PathLike[str] | None,
+) -> TrainSet:
+    """English training data of ``task``, subsampled, tokenised and code-switched as configured."""
+    raw = load_split(task, "train", "en", data_dir=data_dir)
+    raw = subsample(raw, settings.max_train_examples, SUBSET_SEED)
+    encode = partial(tokenize, task=task, tokenizer=tokenizer, max_length=settings.max_length, train=True)
+    if codeswitch is None:
+        features = encode(raw, doc_stride=settings.qa_stride)
+        return TrainSet(features, feature_lengths(features), len(raw), dynamic=False)
+    switcher = build_switcher(codeswitch, data_dir)
+    fields = resolve_fields(codeswitch, task.text_fields)
+    if codeswitch.schedule == "static":
+        features = encode(switcher.switch_dataset(raw, fields, epoch=0), doc_stride=settings.qa_stride)
+        return TrainSet(features, feature_lengths(features), len(raw), dynamic=False)
+    if task.format == "extractive_qa":
+        # One item per example (see _encode_one); lengths from the unswitched text.
+        lengths = [
+            min(settings.max_length, len(tokenizer(q, c)["input_ids"]))
+            for q, c in zip(raw["question"], raw["context"], strict=True)
+        ]
+    else:
+        # Switching changes lengths a little; unswitched lengths still group batches well.
+        lengths = feature_lengths(encode(raw, doc_stride=settings.qa_stride))
+    lazy = SwitchedDataset(
+        raw, switcher, fields, partial(_encode_one, task=task, tokenizer=tokenizer, settings=settings)
+    )
+    return TrainSet(lazy, lengths, len(raw), dynamic=True)
+
+
+@dataclass
+class EvalSet:
+    """One evaluation split in one language.
+
+    ``features`` feed the model (with labels, so the Trainer computes a loss and
+    calls ``compute_metrics``); for extractive QA, ``windows`` are the same strided
+    windows with ``example_id`` and context ``offset_mapping`` for turning logits
+    back into answer text (for other formats, the same object as ``features``).
+    """
+
+    examples: Any
+    features: Any
+    windows: Any
+
+
+def eval_set(
+    task: TaskSpec,
+    split: str,
+    language: str,
+    tokenizer: Any,
+    settings: TrainingSettings,
+    limit: int | None,
+    data_dir: str | os.PathLike[str] | None,
+) -> EvalSet:
+    """At most ``limit`` examples of one evaluation split and language, tokenised."""
+    raw = subsample(load_split(task, split, language, data_dir=data_dir), limit, SUBSET_SEED)
+    encode = partial(tokenize, raw, task, tokenizer, settings.max_length, doc_stride=settings.qa_stride)
+    features = encode(train=True)
+    windows = encode(train=False) if task.format == "extractive_qa" else features
+    return EvalSet(raw, features, windows)

@@ -1,0 +1,110 @@
+"""An encoder with a fresh task head, built the way each task format needs.
+
+Only the encoder travels between phases; every phase puts a new, randomly
+initialised head of the right kind on it (`transformers` ``AutoModelFor*``
+classes), so the same function serves phase 2 and phase 3 and any encoder that
+``from_pretrained`` can read (the offline default, a phase-2 ``encoder/`` folder,
+a hub id).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from transformers import (
+    AutoConfig,
+    AutoModelForMultipleChoice,
+    AutoModelForQuestionAnswering,
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    PreTrainedModel,
+    set_seed,
+)
+
+from xlt_lib.errors import ConfigError, ModelError, TrainingError
+from xlt_lib.training.settings import TrainingSettings
+
+HEADS: dict[str, Any] = {
+    "classification": AutoModelForSequenceClassification,
+    "multiple_choice": AutoModelForMultipleChoice,
+    "extractive_qa": AutoModelForQuestionAnswering,
+    "tagging": AutoModelForTokenClassification,
+}
+
+
+def head_class(task_format: str) -> Any:
+    """The ``AutoModelFor*`` class for a task format (see ARCHITECTURE.md, canonical data)."""
+    try:
+        return HEADS[task_format]
+    except KeyError:
+        raise ConfigError(f"task format {task_format!r}: no head (known: {', '.join(HEADS)})") from None
+
+
+def load_with_head(
+    encoder: str | Path,
+    task_format: str,
+    labels: list[str] | tuple[str, ...] | None,
+    settings: TrainingSettings,
+) -> PreTrainedModel:
+    """Load ``encoder`` (a local folder or hub id) with a new head for ``task_format``.
+
+    The head's initialisation is seeded with ``settings.seed`` so that two runs with
+    the same seed start from the same weights. ``settings.num_layers`` keeps only
+    the first N transformer layers: passing ``num_hidden_layers`` to
+    ``from_pretrained`` builds the shorter stack and loads exactly those layers'
+    weights, for any architecture whose config has that field.
+    """
+    kwargs: dict[str, Any] = {}
+    if labels is not None and task_format in ("classification", "tagging"):
+        kwargs["num_labels"] = len(labels)
+        kwargs["id2label"] = dict(enumerate(labels))
+        kwargs["label2id"] = {label: i for i, label in enumerate(labels)}
+    try:
+        config = AutoConfig.from_pretrained(str(encoder), **kwargs)
+    except OSError as exc:
+        raise ModelError(f"{encoder}: cannot read an encoder config ({exc})") from exc
+    if settings.num_layers is not None:
+        available = getattr(config, "num_hidden_layers", None)
+        if available is None:
+            raise ConfigError(f"num_layers: {encoder} has no num_hidden_layers to cut")
+        if settings.num_layers > available:
+            raise ConfigError(
+                f"num_layers: {settings.num_layers} requested but {encoder} has only {available} layers"
+            )
+        config.num_hidden_layers = settings.num_layers
+    set_seed(settings.seed)
+    try:  # safetensors only: a pickled checkpoint can run code when unpickled
+        model = head_class(task_format).from_pretrained(str(encoder), config=config, use_safetensors=True)
+    except (OSError, SafetensorError) as exc:
+        raise ModelError(f"{encoder}: cannot load safetensors weights ({exc})") from exc
+    if settings.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    return model
+
+
+def check_precision(precision: str, device: torch.device) -> dict[str, bool]:
+    """TrainingArguments flags for ``precision`` on ``device``, or a clear error.
+
+    bf16 runs on CUDA devices that support it and on CPU (autocast); fp16 needs
+    CUDA (its gradient scaler has no CPU path in the Trainer).
+    """
+    if precision == "fp32":
+        return {"bf16": False, "fp16": False}
+    if precision == "bf16":
+        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise TrainingError(
+                f"precision=bf16: {torch.cuda.get_device_name(device)} does not support bfloat16"
+            )
+        if device.type not in ("cuda", "cpu"):
+            raise TrainingError(f"precision=bf16: not supported on device {device.type}")
+        return {"bf16": True, "fp16": False}
+    if precision == "fp16":
+        if device.type != "cuda":
+            raise TrainingError(
+                f"precision=fp16: needs a CUDA GPU, this run is on {device.type}; use fp32 or bf16"
+            )
+        return {"bf16": False, "fp16": True}
+    raise ConfigError(f"precision: expected fp32, bf16 or fp16, got {precision!r}")

@@ -1,0 +1,345 @@
+"""Phase 2 on several intermediate tasks at once: one shared encoder, one head per task.
+
+The multi-task condition of Phang et al. (2020) (jiant's multi-task runs): every
+optimizer step trains on a batch of one task, drawn by the run's sampler
+(`xlt_lib.training.task_sampler`); the heads are the ordinary ``AutoModelFor*``
+heads of each format over one shared encoder (`xlt_lib.training.multitask_model`).
+Code-switching applies to every task with the same settings as single-task
+training. The result is an ``encoder/`` folder saved exactly like a single-task
+one, so phase 3, the runner and the reports treat "multi-task" as one more
+intermediate condition; ``xlt_encoder.json`` adds the tasks, the sampler, the
+sampling probabilities and how many examples and batches of each task were seen.
+
+Model selection (``selection: best_en_dev``) uses the mean over tasks of each
+task's English dev score (accuracy; SQuAD F1 / 100 for extractive QA), as jiant
+does. Several GPUs work as in single-task training (see `xlt_lib.training.phases`);
+each process draws its own batches, so a step may train different heads on
+different processes, and DDP is told that some parameters go unused in a step.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+from transformers import TrainerCallback
+from transformers.trainer_callback import ExportableState, TrainerState
+
+from xlt_lib import __version__
+from xlt_lib.codeswitch import CodeSwitchConfig
+from xlt_lib.model import load_tokenizer, model_identity, resolve_model
+from xlt_lib.tasks import TaskSpec, collator_for, resolved_task
+from xlt_lib.training.data import EvalSet, eval_set, train_set
+from xlt_lib.training.encoder_io import save_encoder
+from xlt_lib.training.heads import check_precision
+from xlt_lib.training.multitask_data import TASK_KEY, MultiTaskCollator, MultiTaskDataset, TaskTagged
+from xlt_lib.training.multitask_model import MultiTaskModel, build_multitask_model
+from xlt_lib.training.multitask_spec import MultiTaskSpec
+from xlt_lib.training.phases import IntermediateResult, _device, _metric_fn, _resumable_checkpoint
+from xlt_lib.training.settings import TrainingSettings
+from xlt_lib.training.task_sampler import TaskBatchSampler, task_probabilities
+from xlt_lib.training.trainer import ThroughputMeter, XltTrainer, training_arguments
+
+logger = logging.getLogger("xlt_lib.training")
+
+#: The batch keys holding gold answers, per format (the Trainer cannot read them off
+#: `MultiTaskModel.forward`, whose inputs depend on the task).
+LABEL_NAMES: dict[str, list[str]] = {
+    "classification": ["labels"],
+    "multiple_choice": ["labels"],
+    "tagging": ["labels"],
+    "extractive_qa": ["start_positions", "end_positions"],
+}
+SELECT_METRIC = "average"
+
+
+def primary_score(task_format: str, scores: dict[str, float]) -> float:
+    """A task's dev score on a 0-1 scale: accuracy, or SQuAD F1 / 100 for extractive QA."""
+    return scores["f1"] / 100.0 if task_format == "extractive_qa" else scores["accuracy"]
+
+
+class TaskCounter(TrainerCallback, ExportableState):
+    """Examples and batches trained on per task, saved with checkpoints (a resumed run reports totals)."""
+
+    def __init__(self, task_names: Sequence[str]) -> None:
+        self.task_names = list(task_names)
+        self.examples = [0] * len(self.task_names)
+        self.batches = [0] * len(self.task_names)
+
+    def add(self, task: int, examples: int) -> None:
+        self.examples[task] += examples
+        self.batches[task] += 1
+
+    def state(self) -> dict[str, Any]:
+        return {"args": {}, "attributes": {"examples": self.examples, "batches": self.batches}}
+
+    def restore(self, checkpoint: str | os.PathLike[str]) -> None:
+        saved = TrainerState.load_from_json(os.path.join(checkpoint, "trainer_state.json")).stateful_callbacks
+        attributes = saved.get(type(self).__name__, {}).get("attributes", {})
+        self.examples = [int(n) for n in attributes.get("examples", self.examples)]
+        self.batches = [int(n) for n in attributes.get("batches", self.batches)]
+
+
+class MultiTaskTrainer(XltTrainer):
+    """`XltTrainer` over task-homogeneous batches, with per-task counts and per-task dev scoring.
+
+    ``dev_sets`` (task name -> (spec, dev set), in task-index order) are what
+    `evaluate` scores when called without a dataset; it reports every task's
+    metrics under ``<prefix>_<task>_*`` and their mean under ``<prefix>_average``.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        batch_sampler: TaskBatchSampler,
+        dev_sets: dict[str, tuple[TaskSpec, EvalSet]],
+        counter: TaskCounter,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.batch_sampler = batch_sampler
+        self.dev_sets = dev_sets
+        self.counter = counter
+        self.add_callback(counter)
+
+    def get_train_dataloader(self) -> DataLoader:
+        loader = DataLoader(
+            self.train_dataset,
+            batch_sampler=self.batch_sampler,
+            collate_fn=self.data_collator,
+            num_workers=self.args.dataloader_num_workers,
+            pin_memory=self.args.dataloader_pin_memory,
+        )
+        return self.accelerator.prepare(loader)
+
+    def training_step(
+        self, model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None
+    ) -> torch.Tensor:
+        task = int(inputs[TASK_KEY])
+        size = int(inputs["input_ids"].shape[0])
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        self.counter.add(task, size)
+        return loss
+
+    def evaluate(
+        self, eval_dataset: Any = None, ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"
+    ) -> dict[str, float]:
+        if eval_dataset is not None:
+            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+        metrics: dict[str, float] = {}
+        self.task_metrics: dict[str, dict[str, float]] = {}
+        saved = self.compute_metrics, self.label_names
+        try:
+            for index, (name, (spec, dev)) in enumerate(self.dev_sets.items()):
+                self.compute_metrics = _metric_fn(spec, dev)
+                self.label_names = LABEL_NAMES[spec.format]
+                prefix = f"{metric_key_prefix}_{name}"
+                task_metrics = super().evaluate(TaskTagged(dev.features, index), ignore_keys, prefix)
+                metrics.update(task_metrics)
+                self.task_metrics[name] = {k.removeprefix(prefix + "_"): v for k, v in task_metrics.items()}
+        finally:
+            self.compute_metrics, self.label_names = saved
+        scores = [
+            primary_score(spec.format, self.task_metrics[name]) for name, (spec, _) in self.dev_sets.items()
+        ]
+        average = metrics[f"{metric_key_prefix}_{SELECT_METRIC}"] = float(sum(scores) / len(scores))
+        logger.info("step %d: dev average over %d tasks %.4f", self.state.global_step, len(scores), average)
+        return metrics
+
+
+def run_multitask(
+    model: str,
+    spec: MultiTaskSpec,
+    settings: TrainingSettings,
+    codeswitch: CodeSwitchConfig | None = None,
+    output_dir: str | os.PathLike[str] = ".",
+    data_dir: str | os.PathLike[str] | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> IntermediateResult:
+    """Train ``model`` on all of ``spec.tasks`` at once and save its encoder (see the module docstring).
+
+    Called by `xlt_lib.training.run_intermediate` when its task is a `MultiTaskSpec`.
+    ``settings`` apply to every task (``max_train_examples`` and ``max_dev_examples``
+    per task); ``epochs_by_task`` is looked up under ``spec.name``.
+    """
+    check_precision(settings.precision, _device())
+    output_dir = Path(output_dir)
+    parent = model_identity(model)
+    resolved = resolve_model(model)
+    tokenizer = load_tokenizer(resolved)
+    specs = [resolved_task(task, data_dir) for task in spec.tasks]
+    trains = [train_set(task, tokenizer, settings, codeswitch, data_dir) for task in specs]
+    sizes = {task.name: len(train.dataset) for task, train in zip(specs, trains, strict=True)}
+    probabilities = task_probabilities(sizes, spec.sampler, spec.temperature)
+    dev_sets = {
+        task.name: (
+            task,
+            eval_set(
+                task,
+                task.selection_split,
+                task.selection_language,
+                tokenizer,
+                settings,
+                settings.max_dev_examples,
+                data_dir,
+            ),
+        )
+        for task in specs
+    }
+    sampler = TaskBatchSampler(
+        [train.lengths for train in trains],
+        [probabilities[task.name] for task in specs],
+        settings.batch_size,
+        seed=settings.seed,
+    )
+    selecting = settings.selection == "best_en_dev"
+    checkpoint_dir = output_dir / "checkpoints"
+    resume = _resumable_checkpoint(
+        checkpoint_dir,
+        {
+            "phase": "intermediate",
+            "encoder": resolved,
+            "task": spec.identity(),
+            "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
+            "settings": settings.to_dict(),
+        },
+    )
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    args = training_arguments(
+        settings,
+        checkpoint_dir,
+        epochs=settings.epochs_for(spec.name),
+        select_metric=SELECT_METRIC if selecting else None,
+        steps_per_epoch=math.ceil(len(sampler) / (settings.gradient_accumulation * world)),
+    )
+    args.remove_unused_columns = False  # the model takes task_id plus whatever its task's head takes
+    args.ddp_find_unused_parameters = True  # the other tasks' heads get no gradient in a step
+
+    counter = TaskCounter([task.name for task in specs])
+    meter = ThroughputMeter()
+    trainer = MultiTaskTrainer(
+        model=build_multitask_model(resolved, specs, settings),
+        args=args,
+        data_collator=MultiTaskCollator([collator_for(task, tokenizer) for task in specs]),
+        train_dataset=MultiTaskDataset([train.dataset for train in trains]),
+        eval_dataset={
+            name: TaskTagged(dev.features, i) for i, (name, (_, dev)) in enumerate(dev_sets.items())
+        },
+        processing_class=tokenizer,
+        callbacks=list(callbacks),
+        meter=meter,
+        batch_sampler=sampler,
+        dev_sets=dev_sets,
+        counter=counter,
+    )
+    if resume is not None:
+        logger.info("resuming multi-task intermediate training from %s", resume)
+        meter.restore(resume)
+        counter.restore(resume)
+    output = trainer.train(resume_from_checkpoint=resume)
+    state = trainer.state
+    selected = state.global_step
+    if selecting and state.best_model_checkpoint:
+        selected = int(Path(state.best_model_checkpoint).name.rsplit("-", 1)[-1])
+
+    examples, batches = _totals(trainer, counter)
+    seen = {
+        task.name: {
+            "train_examples": train.n_examples,
+            "train_features": sizes[task.name],
+            "probability": probabilities[task.name],
+            "examples_seen": examples[i],
+            "batches_seen": batches[i],
+        }
+        for i, (task, train) in enumerate(zip(specs, trains, strict=True))
+    }
+    train_info = {
+        "loss": meter.loss_sum / state.global_step if state.global_step else float(output.training_loss),
+        "steps": int(state.global_step),
+        "epochs": float(state.epoch or 0.0),
+        "examples": sum(train.n_examples for train in trains),
+        "examples_seen": meter.examples,
+        "train_seconds": meter.train_seconds,
+        "examples_per_s": meter.examples / meter.train_seconds if meter.train_seconds else None,
+        "selection": settings.selection,
+        "selected_step": selected,
+        "best_dev": float(state.best_metric) if selecting and state.best_metric is not None else None,
+        "resumed_from": resume,
+        "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
+        "train_task": list(spec.tasks),
+        "sampler": spec.sampler,
+        "temperature": spec.temperature,
+        "tasks": seen,
+    }
+    dev = _dev_scores(trainer, dev_sets)
+    metrics: dict[str, Any] = {
+        "phase": "intermediate",
+        "task": spec.name,
+        "format": "multitask",
+        "multitask": spec.to_dict(),
+        "dev_split": {task.name: task.selection_split for task in specs},
+        "dev": dev,
+        "train": train_info,
+    }
+    encoder_dir = output_dir / "encoder"
+    if trainer.is_world_process_zero():
+        model_: MultiTaskModel = trainer.model
+        record = {
+            "xlt_version": __version__,
+            "parent_model": parent,
+            "task": spec.name,
+            "format": "multitask",
+            "tasks": list(spec.tasks),
+            "formats": {task.name: task.format for task in specs},
+            "sampler": spec.sampler,
+            "temperature": spec.temperature,
+            "probabilities": probabilities,
+            "seen": {name: {k: v[k] for k in ("examples_seen", "batches_seen")} for name, v in seen.items()},
+            "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
+            "settings": settings.to_dict(),
+            "seed": settings.seed,
+            "steps": train_info["steps"],
+            "selected_step": selected,
+            "num_layers": model_.config.num_hidden_layers,
+            "dev": dev,
+        }
+        save_encoder(model_.head(0), tokenizer, encoder_dir, record)
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    return IntermediateResult(encoder_dir=encoder_dir, metrics=metrics)
+
+
+def _totals(trainer: MultiTaskTrainer, counter: TaskCounter) -> tuple[list[int], list[int]]:
+    """Per-task examples and batches over all processes (each counts only its own batches)."""
+    if trainer.args.world_size <= 1:
+        return counter.examples, counter.batches
+    both = torch.tensor([counter.examples, counter.batches], device=trainer.args.device)
+    summed = trainer.accelerator.reduce(both, reduction="sum").tolist()
+    return [int(n) for n in summed[0]], [int(n) for n in summed[1]]
+
+
+def _dev_scores(trainer: MultiTaskTrainer, dev_sets: dict[str, tuple[TaskSpec, EvalSet]]) -> dict[str, Any]:
+    """English dev scores of the final (selected) model, per task, and their mean."""
+    raw = trainer.evaluate(metric_key_prefix="dev")
+    out: dict[str, Any] = {}
+    for name, (task, dev) in dev_sets.items():
+        kept = {
+            k: float(v)
+            for k, v in trainer.task_metrics[name].items()
+            if not k.endswith(("runtime", "per_second")) and k != "epoch"
+        }
+        out[name] = {
+            **kept,
+            "n": len(dev.examples),
+            "split": task.selection_split,
+            "language": task.selection_language,
+        }
+    out[SELECT_METRIC] = float(raw[f"dev_{SELECT_METRIC}"])
+    return out

@@ -1,0 +1,487 @@
+"""Phase 2 (intermediate-task training) and phase 3 (target fine-tuning + zero-shot evaluation).
+
+Both phases are one `transformers.Trainer` run of an encoder with a fresh head
+(`xlt_lib.training.heads`); they differ in what they keep: phase 2 keeps the
+encoder (``output_dir/encoder``, without its head), phase 3 keeps per-language
+scores and per-example predictions.
+
+Checkpoints go to ``output_dir/checkpoints``. A run that finds checkpoints there
+resumes from the newest one if they were written with the same model, task,
+code-switching and settings (``xlt_fingerprint.json``), and refuses otherwise.
+After success the checkpoints (weights, optimizer state) are deleted: nothing
+reads them any more.
+
+Several GPUs: the same code runs under Trainer's DDP. Put the call in a script and
+launch it with ``torchrun --nproc_per_node=4 script.py`` or
+``accelerate launch --num_processes 4 script.py``; ``batch_size`` is per device,
+so the effective batch is ``batch_size * gradient_accumulation * processes``.
+Only the main process writes the encoder and deletes checkpoints; every process
+returns the same metrics and predictions.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import EvalPrediction, TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from xlt_lib import __version__
+from xlt_lib.codeswitch import CodeSwitchConfig
+from xlt_lib.errors import ConfigError, TrainingError
+from xlt_lib.model import load_tokenizer, model_identity, resolve_model
+from xlt_lib.tasks import TaskSpec, collator_for, resolved_task
+from xlt_lib.training.data import EvalSet, TrainSet, eval_set, feature_lengths, train_set
+from xlt_lib.training.encoder_io import read_encoder_record, save_encoder
+from xlt_lib.training.heads import check_precision, load_with_head
+from xlt_lib.training.metrics import best_spans, classification_metrics, squad_metrics, token_accuracy
+from xlt_lib.training.multitask_spec import MultiTaskSpec
+from xlt_lib.training.settings import TrainingSettings
+from xlt_lib.training.trainer import (
+    EpochSetter,
+    ThroughputMeter,
+    XltTrainer,
+    quiet_progress,
+    training_arguments,
+)
+
+logger = logging.getLogger("xlt_lib.training")
+
+FINGERPRINT_NAME = "xlt_fingerprint.json"
+
+
+@dataclass
+class IntermediateResult:
+    """Phase 2's outcome: where the encoder is, and dev/train metrics."""
+
+    encoder_dir: Path
+    metrics: dict[str, Any]
+
+
+@dataclass
+class TransferResult:
+    """Phase 3's outcome: ``metrics`` as in ARCHITECTURE.md and one row per evaluated example."""
+
+    metrics: dict[str, Any]
+    predictions: pd.DataFrame
+
+
+@dataclass
+class _Fitted:
+    trainer: XltTrainer
+    tokenizer: Any
+    train: dict[str, Any]
+    checkpoint_dir: Path
+
+
+# -- public entry points --------------------------------------------------------------
+
+
+def _quiet(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``function`` with ``datasets``' progress bars off in batch mode."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with quiet_progress():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_quiet
+def run_intermediate(
+    model: str,
+    task: str | MultiTaskSpec,
+    settings: TrainingSettings,
+    codeswitch: CodeSwitchConfig | None = None,
+    output_dir: str | os.PathLike[str] = ".",
+    data_dir: str | os.PathLike[str] | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> IntermediateResult:
+    """Train ``model`` on the English intermediate ``task`` and save its encoder.
+
+    ``codeswitch`` switches the training text (dynamic: afresh every epoch;
+    static: once). The encoder goes to ``output_dir/encoder`` with
+    ``xlt_encoder.json``; ``metrics`` holds the dev scores of the selected
+    checkpoint (accuracy; SQuAD exact match and F1 for extractive QA) and ``train``.
+    ``callbacks`` are extra `TrainerCallback` objects (tests use one to interrupt).
+    A `MultiTaskSpec` (or its notebook form ``{"multitask": {...}}``) trains on all its
+    tasks at once with one shared encoder (`xlt_lib.training.multitask`).
+    """
+    multitask = MultiTaskSpec.from_parameter(task)
+    if multitask is not None:
+        from xlt_lib.training.multitask import run_multitask  # it builds on this module
+
+        return run_multitask(model, multitask, settings, codeswitch, output_dir, data_dir, callbacks)
+    spec = resolved_task(task, data_dir)
+    output_dir = Path(output_dir)
+    parent = model_identity(model)  # before training: a bad name fails in seconds, not hours
+    fitted = _fit(
+        phase="intermediate",
+        encoder=model,
+        head_task=spec,
+        train_task=spec,
+        settings=settings,
+        codeswitch=codeswitch,
+        output_dir=output_dir,
+        data_dir=data_dir,
+        callbacks=callbacks,
+    )
+    trainer = fitted.trainer
+    dev = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir)
+    metrics: dict[str, Any] = {
+        "phase": "intermediate",
+        "task": spec.name,
+        "format": spec.format,
+        "dev_split": spec.selection_split,
+        "dev": dev,
+        "train": fitted.train,
+    }
+    encoder_dir = output_dir / "encoder"
+    if trainer.is_world_process_zero():
+        record = {
+            "xlt_version": __version__,
+            "parent_model": parent,
+            "task": spec.name,
+            "format": spec.format,
+            "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
+            "settings": settings.to_dict(),
+            "seed": settings.seed,
+            "steps": fitted.train["steps"],
+            "selected_step": fitted.train["selected_step"],
+            "num_layers": trainer.model.config.num_hidden_layers,
+            "dev": dev,
+        }
+        save_encoder(trainer.model, fitted.tokenizer, encoder_dir, record)
+        shutil.rmtree(fitted.checkpoint_dir, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    return IntermediateResult(encoder_dir=encoder_dir, metrics=metrics)
+
+
+@_quiet
+def run_transfer(
+    encoder: str,
+    target: str,
+    settings: TrainingSettings,
+    codeswitch: CodeSwitchConfig | None = None,
+    output_dir: str | os.PathLike[str] = ".",
+    data_dir: str | os.PathLike[str] | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TransferResult:
+    """Fine-tune ``encoder`` on ``target``'s English training data, evaluate zero-shot on all its languages.
+
+    ``encoder`` is ``"offline-default"``, a model folder (a phase-2
+    ``<run>/encoder``) or a hub id. XNLI trains on MNLI and PAWS-X on English
+    PAWS-X (`TaskSpec.train_task`); the checkpoint is chosen on English dev
+    (``settings.selection``); every language of ``target``'s eval split is scored.
+    """
+    spec = resolved_task(target, data_dir)
+    if not spec.is_target:
+        raise ConfigError(f"target {target!r}: not a transfer target (targets have a train_task, e.g. xnli)")
+    train_spec = resolved_task(spec.train_task, data_dir)
+    if train_spec.format != spec.format or tuple(train_spec.labels) != tuple(spec.labels):
+        raise ConfigError(
+            f"target {spec.name!r}: its training task {train_spec.name!r} has format/labels "
+            f"{train_spec.format}/{list(train_spec.labels)}, expected {spec.format}/{list(spec.labels)}"
+        )
+    resolved = resolve_model(encoder)
+    record = read_encoder_record(resolved) if Path(resolved).is_dir() else None
+    output_dir = Path(output_dir)
+    fitted = _fit(
+        phase="transfer",
+        encoder=encoder,
+        head_task=spec,
+        train_task=train_spec,
+        settings=settings,
+        codeswitch=codeswitch,
+        output_dir=output_dir,
+        data_dir=data_dir,
+        callbacks=callbacks,
+    )
+    trainer = fitted.trainer
+    per_language: dict[str, dict[str, float]] = {}
+    frames: list[pd.DataFrame] = []
+    eval_seconds, eval_examples = 0.0, 0
+    for language in spec.languages:
+        evaluation = eval_set(
+            spec, spec.eval_split, language, fitted.tokenizer, settings, settings.max_eval_examples, data_dir
+        )
+        examples = evaluation.examples
+        start = time.perf_counter()
+        logits = _predict_in_length_order(trainer, evaluation.features)
+        eval_seconds += time.perf_counter() - start
+        eval_examples += len(examples)
+        predicted = logits.argmax(axis=-1)
+        gold = np.asarray(examples["label"])
+        per_language[language] = {**classification_metrics(predicted, gold, len(spec.labels)), "n": len(gold)}
+        frames.append(
+            pd.DataFrame(
+                {
+                    "id": examples["id"],
+                    "language": language,
+                    "gold": gold.astype("int64"),
+                    "prediction": predicted,
+                }
+            )
+        )
+        logger.info(
+            "%s %s %s: accuracy %.4f",
+            spec.name,
+            spec.eval_split,
+            language,
+            per_language[language]["accuracy"],
+        )
+    metrics: dict[str, Any] = {
+        "phase": "transfer",
+        "target": spec.name,
+        "eval_split": spec.eval_split,
+        "per_language": per_language,
+        "average": {
+            key: float(np.mean([scores[key] for scores in per_language.values()]))
+            for key in ("accuracy", "macro_f1")
+        },
+        "encoder": {
+            "source": encoder,
+            "intermediate_task": record.get("task") if record else None,
+            "codeswitch": record.get("codeswitch") if record else None,
+        },
+        "train": fitted.train,
+        "eval": {
+            "examples": eval_examples,
+            "seconds": eval_seconds,
+            "examples_per_s": eval_examples / eval_seconds if eval_seconds else None,
+        },
+    }
+    if settings.selection == "best_en_dev":
+        metrics["dev"] = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir)
+    predictions = pd.concat(frames, ignore_index=True).astype({"prediction": "int64"})
+    if trainer.is_world_process_zero():
+        shutil.rmtree(fitted.checkpoint_dir, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    return TransferResult(metrics=metrics, predictions=predictions)
+
+
+# -- the shared training run -----------------------------------------------------------
+
+
+@dataclass
+class PreparedRun:
+    """A Trainer ready to train, with what the phase needs around it."""
+
+    trainer: XltTrainer
+    tokenizer: Any
+    train: TrainSet
+    meter: ThroughputMeter
+    resume: str | None
+    checkpoint_dir: Path
+
+
+def build_trainer(
+    *,
+    phase: str,
+    encoder: str,
+    head_task: TaskSpec,
+    train_task: TaskSpec,
+    settings: TrainingSettings,
+    codeswitch: CodeSwitchConfig | None,
+    output_dir: Path,
+    data_dir: str | os.PathLike[str] | None,
+    callbacks: Sequence[TrainerCallback],
+) -> PreparedRun:
+    """Data, model with a fresh head, and an `XltTrainer` for one phase (the benchmark uses it too).
+
+    Trains ``head_task``'s head on ``train_task``'s English training data; the
+    dev set is ``head_task``'s selection split. Finds a checkpoint to resume from.
+    """
+    check_precision(settings.precision, _device())  # fail before any data is read
+    resolved = resolve_model(encoder)
+    tokenizer = load_tokenizer(resolved)
+    train: TrainSet = train_set(train_task, tokenizer, settings, codeswitch, data_dir)
+    dev = eval_set(
+        head_task,
+        head_task.selection_split,
+        head_task.selection_language,
+        tokenizer,
+        settings,
+        settings.max_dev_examples,
+        data_dir,
+    )
+    select_metric = "f1" if head_task.format == "extractive_qa" else "accuracy"
+    selecting = settings.selection == "best_en_dev"
+
+    checkpoint_dir = output_dir / "checkpoints"
+    resume = _resumable_checkpoint(
+        checkpoint_dir,
+        {
+            "phase": phase,
+            "encoder": resolved,
+            "task": head_task.name,
+            "train_task": train_task.name,
+            "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
+            "settings": settings.to_dict(),
+        },
+    )
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    steps_per_epoch = math.ceil(len(train.dataset) / (settings.effective_batch_size * world))
+    args = training_arguments(
+        settings,
+        checkpoint_dir,
+        epochs=settings.epochs_for(head_task.name),
+        select_metric=select_metric if selecting else None,
+        steps_per_epoch=steps_per_epoch,
+    )
+    model = load_with_head(resolved, head_task.format, head_task.labels, settings)
+    meter = ThroughputMeter()
+    extra = [EpochSetter(train.dataset)] if train.dynamic else []
+    trainer = XltTrainer(
+        model=model,
+        args=args,
+        data_collator=collator_for(head_task, tokenizer),
+        train_dataset=train.dataset,
+        eval_dataset=dev.features if selecting else None,
+        processing_class=tokenizer,
+        compute_metrics=_metric_fn(head_task, dev),
+        callbacks=[*extra, *callbacks],
+        lengths=train.lengths,
+        meter=meter,
+    )
+    if resume is not None:
+        meter.restore(resume)
+    return PreparedRun(trainer, tokenizer, train, meter, resume, checkpoint_dir)
+
+
+def _fit(*, settings: TrainingSettings, codeswitch: CodeSwitchConfig | None, **kwargs: Any) -> _Fitted:
+    prepared = build_trainer(settings=settings, codeswitch=codeswitch, **kwargs)
+    trainer, train, meter, resume = prepared.trainer, prepared.train, prepared.meter, prepared.resume
+    selecting = settings.selection == "best_en_dev"
+    if resume is not None:
+        logger.info("resuming %s from %s", kwargs["phase"], resume)
+    output = trainer.train(resume_from_checkpoint=resume)
+    state = trainer.state
+    selected = state.global_step
+    if selecting and state.best_model_checkpoint:
+        selected = int(Path(state.best_model_checkpoint).name.rsplit("-", 1)[-1])
+    info = {
+        "loss": meter.loss_sum / state.global_step if state.global_step else float(output.training_loss),
+        "steps": int(state.global_step),
+        "epochs": float(state.epoch or 0.0),
+        "examples": train.n_examples,
+        "examples_seen": meter.examples,
+        "train_seconds": meter.train_seconds,
+        "examples_per_s": meter.examples / meter.train_seconds if meter.train_seconds else None,
+        "selection": settings.selection,
+        "selected_step": selected,
+        "best_dev": float(state.best_metric) if selecting and state.best_metric is not None else None,
+        "resumed_from": resume,
+        "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
+        "train_task": kwargs["train_task"].name,
+    }
+    return _Fitted(
+        trainer=trainer, tokenizer=prepared.tokenizer, train=info, checkpoint_dir=prepared.checkpoint_dir
+    )
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _resumable_checkpoint(checkpoint_dir: Path, fingerprint: dict[str, Any]) -> str | None:
+    """The checkpoint to resume from, or ``None``; records ``fingerprint`` for a later resume."""
+    path = checkpoint_dir / FINGERPRINT_NAME
+    text = json.dumps(fingerprint, indent=2, sort_keys=True, default=str)
+    last = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+    if last is not None:
+        saved = path.read_text() if path.is_file() else None
+        if saved != text:
+            raise TrainingError(
+                f"{checkpoint_dir}: holds checkpoints of a different run (model, task, code-switching or "
+                f"settings differ from {path.name}); delete the folder to start afresh"
+            )
+        return last
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return None
+
+
+# -- evaluation ------------------------------------------------------------------------
+
+
+def _metric_fn(task: TaskSpec, dev: EvalSet) -> Any:
+    """``compute_metrics`` for the Trainer, on the dev set of ``task``."""
+    if task.format == "extractive_qa":
+
+        def qa_metrics(prediction: EvalPrediction) -> dict[str, float]:
+            start_logits, end_logits = prediction.predictions[:2]
+            texts = best_spans(start_logits, end_logits, dev.windows, dev.examples)
+            return squad_metrics(texts, [a["text"] for a in dev.examples["answers"]])
+
+        return qa_metrics
+
+    def label_metrics(prediction: EvalPrediction) -> dict[str, float]:
+        logits = (
+            prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+        )
+        predicted, gold = logits.argmax(axis=-1), prediction.label_ids
+        if task.format == "tagging":
+            return token_accuracy(predicted, gold)
+        return classification_metrics(predicted, gold, logits.shape[-1])
+
+    return label_metrics
+
+
+def _evaluate_dev(
+    trainer: XltTrainer,
+    task: TaskSpec,
+    tokenizer: Any,
+    settings: TrainingSettings,
+    data_dir: str | os.PathLike[str] | None,
+) -> dict[str, Any]:
+    """Scores of the final (selected) model on ``task``'s English dev set."""
+    dev = eval_set(
+        task,
+        task.selection_split,
+        task.selection_language,
+        tokenizer,
+        settings,
+        settings.max_dev_examples,
+        data_dir,
+    )
+    trainer.compute_metrics = _metric_fn(task, dev)
+    scores = trainer.evaluate(eval_dataset=dev.features, metric_key_prefix="dev")
+    kept = {k.removeprefix("dev_"): float(v) for k, v in scores.items() if k.startswith("dev_")}
+    kept = {k: v for k, v in kept.items() if not k.endswith(("runtime", "per_second"))}
+    return {
+        **kept,
+        "n": len(dev.examples),
+        "split": task.selection_split,
+        "language": task.selection_language,
+    }
+
+
+def _predict_in_length_order(trainer: XltTrainer, features: Any) -> np.ndarray:
+    """Logits in dataset order, computed on length-sorted batches (far less padding)."""
+    order = np.argsort(feature_lengths(features), kind="stable")
+    dev_metrics, trainer.compute_metrics = trainer.compute_metrics, None  # dev scoring does not apply here
+    try:
+        output = trainer.predict(features.select(order.tolist()))
+    finally:
+        trainer.compute_metrics = dev_metrics
+    logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
+    restored = np.empty_like(logits)
+    restored[order] = logits
+    return restored
