@@ -9,6 +9,7 @@ a hub id).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from transformers import (
 
 from xlt_lib.errors import ConfigError, ModelError, TrainingError
 from xlt_lib.training.settings import TrainingSettings
+
+log = logging.getLogger(__name__)
 
 HEADS: dict[str, Any] = {
     "classification": AutoModelForSequenceClassification,
@@ -76,13 +79,41 @@ def load_with_head(
             )
         config.num_hidden_layers = settings.num_layers
     set_seed(settings.seed)
+    # transformers prints a multi-line load report (in red, in notebooks) for the
+    # keys a fresh head and a cut stack leave missing or unused; both are expected
+    # here, so it is replaced by one log line that says which they were.
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:  # safetensors only: a pickled checkpoint can run code when unpickled
-        model = head_class(task_format).from_pretrained(str(encoder), config=config, use_safetensors=True)
+        model, info = head_class(task_format).from_pretrained(
+            str(encoder), config=config, use_safetensors=True, output_loading_info=True
+        )
     except (OSError, SafetensorError) as exc:
         raise ModelError(f"{encoder}: cannot load safetensors weights ({exc})") from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+    log.info(
+        "loaded %s with a new %s head: %d tensors initialised fresh (%s), %d unused",
+        encoder,
+        task_format,
+        len(info["missing_keys"]),
+        _summarise_keys(info["missing_keys"]),
+        len(info["unexpected_keys"]),
+    )
     if settings.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     return model
+
+
+def _summarise_keys(keys: Any) -> str:
+    """``classifier, pooler`` rather than every tensor name: the modules keys belong to."""
+    modules = sorted({key.rsplit(".", 1)[0].split(".", 1)[-1] if "." in key else key for key in keys})
+    return ", ".join(modules) or "none"
 
 
 def check_precision(precision: str, device: torch.device) -> dict[str, bool]:
