@@ -73,6 +73,16 @@ def _run(args: argparse.Namespace) -> int:
         f"({executor.kind}); records in {the_plan.directory}",
         flush=True,
     )
+    for run in the_plan.runs:
+        for why in run.stale:
+            print(f"  rerun {run.spec.run_id}: inputs changed: {why}", flush=True)
+    noted = [run for run in the_plan.runs if run.notes and not run.execute]
+    if noted:
+        print(
+            f"  note: {len(noted)} complete run(s) are reused although {noted[0].notes[0]} "
+            "(--force reruns them)",
+            flush=True,
+        )
     summary = execute(the_plan, executor=executor, log=lambda line: print(line, flush=True))
     print(
         f"xlt run {experiment.name}: {summary.count('complete')} completed, {summary.count('skipped')} skipped, "

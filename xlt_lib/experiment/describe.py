@@ -9,9 +9,12 @@ from xlt_lib.experiment.runner import Plan
 def _state(run_state: str, execute: bool) -> str:
     if not execute:
         return "done, skip"
-    return {"complete": "done, redo", "failed": "failed, rerun", "incomplete": "interrupted, rerun"}.get(
-        run_state, "to run"
-    )
+    return {
+        "complete": "done, redo",
+        "failed": "failed, rerun",
+        "incomplete": "interrupted, rerun",
+        "foreign": "foreign, replace",
+    }.get(run_state, "to run")
 
 
 def describe_plan(plan: Plan) -> str:
@@ -64,12 +67,16 @@ def describe_plan(plan: Plan) -> str:
                 else:
                     totals[key] += value
         if run.error is not None:
-            errors[len(rows) - 1] = f"{run.error.get('ename')}: {run.error.get('evalue')}"
+            errors[len(rows) - 1] = f"last error: {run.error.get('ename')}: {run.error.get('evalue')}"
+        elif run.stale or run.notes:
+            errors[len(rows) - 1] = "; ".join(
+                [f"inputs changed: {why}" for why in run.stale] + [f"note: {why}" for why in run.notes]
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for i, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         if i in errors:
-            lines.append(f"{'':{widths[0]}}  last error: {errors[i]}")
+            lines.append(f"{'':{widths[0]}}  {errors[i]}")
 
     def total(key: str, text: str) -> str:
         return text + (" + unknown (hub data or sizes)" if key in unknown else "")

@@ -7,7 +7,9 @@ is marked blocked when that parent failed.
 * ``local``: sequential, in plan order (each parent precedes its children).
 * ``workers``: a `concurrent.futures.ProcessPoolExecutor` (``spawn``: no forked
   threads), at most N runs at a time, each child submitted when its parent is done.
-  The machine's CPU threads are shared out among the workers' kernels.
+  The machine's CPU threads are shared out among the workers' kernels. Workers die
+  with the runner (Linux ``PR_SET_PDEATHSIG``), and a worker that dies breaks only
+  the runs it and its siblings were executing: the rest go on in a fresh pool.
 * ``slurm``: submitit job arrays, one run per array task: the phase-2 array first,
   then the phase-3 array of the runs whose parents completed. A job that dies
   outside the notebook (cancelled, timed out, node failure) is recorded from the
@@ -19,6 +21,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -77,10 +81,37 @@ def run_local(
     return outcomes
 
 
-def _worker_init(threads: int) -> None:
-    """Give each worker's kernels an equal share of the CPU threads (unless the user set them)."""
+def _worker_init(threads: int, runner_pid: int) -> None:
+    """Tie the worker's life to the runner's; give its kernels an equal share of the CPU threads.
+
+    A worker whose runner is killed (SIGKILL, OOM killer, a closed SSH session)
+    would otherwise finish its run unsupervised and write into a run directory
+    that the next ``xlt run`` resets and reruns; the kernel it started dies with
+    it (ipykernel polls its parent).
+    """
+    _die_with_parent(runner_pid)
     for name in _THREAD_VARIABLES:
         os.environ.setdefault(name, str(threads))
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
+
+    Neither `multiprocessing` nor `concurrent.futures` offers this; elsewhere than
+    Linux it is a no-op and orphaned workers end after their current run.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+        return
+    if os.getppid() != parent_pid:  # the runner died before the request took effect
+        os._exit(1)
 
 
 def run_workers(
@@ -93,43 +124,90 @@ def run_workers(
     done: dict[str, RunOutcome] = {}
     outcomes: list[RunOutcome] = []
     running: dict[cf.Future[RunOutcome], PlannedRun] = {}
-    context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_worker_init, initargs=(threads,)
-    ) as pool:
-        while waiting or running:
-            for run in list(waiting):
-                parent = run.spec.parent
-                if parent is not None and parent in pending_ids and parent not in done:
-                    continue  # parent still to run
-                waiting.remove(run)
-                if parent is not None and parent in done and done[parent].status != "complete":
-                    outcome = block(run, parent, progress)
-                    done[run.spec.run_id] = outcome
-                    outcomes.append(outcome)
-                    continue
-                if len(running) >= workers:
-                    waiting.insert(0, run)
-                    break
-                progress.start(run.spec)
+    while waiting or running:
+        # A worker that dies (killed, out of memory) breaks the whole pool: its runs and those
+        # of the other workers are recorded as failed (the next `xlt run` retries them) and
+        # the remaining runs go on in a fresh pool.
+        with _worker_pool(workers, threads) as pool:
+            _fill_pool(
+                the_plan,
+                pool,
+                waiting,
+                running,
+                pending_ids,
+                done,
+                outcomes,
+                notebooks_dir,
+                progress,
+                workers,
+            )
+    return outcomes
+
+
+def _worker_pool(workers: int, threads: int) -> cf.ProcessPoolExecutor:
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(threads, os.getpid()),
+    )
+
+
+def _fill_pool(
+    the_plan: Plan,
+    pool: cf.ProcessPoolExecutor,
+    waiting: list[PlannedRun],
+    running: dict[cf.Future[RunOutcome], PlannedRun],
+    pending_ids: set[str],
+    done: dict[str, RunOutcome],
+    outcomes: list[RunOutcome],
+    notebooks_dir: Path,
+    progress: ProgressLog,
+    workers: int,
+) -> None:
+    """Submit runs whose parents are done and collect outcomes until all are done or the pool breaks."""
+    broken = False
+    while (waiting and not broken) or running:
+        for run in list(waiting):
+            parent = run.spec.parent
+            if parent is not None and parent in pending_ids and parent not in done:
+                continue  # parent still to run
+            waiting.remove(run)
+            if parent is not None and parent in done and done[parent].status != "complete":
+                outcome = block(run, parent, progress)
+                done[run.spec.run_id] = outcome
+                outcomes.append(outcome)
+                continue
+            if len(running) >= workers:
+                waiting.insert(0, run)
+                break
+            try:
                 future = pool.submit(
                     execute_run, run.spec, run.run_dir, notebooks_dir, _parent_dir(the_plan, run)
                 )
-                running[future] = run
-            if not running:
-                continue
-            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            for future in finished:
-                run = running.pop(future)
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # the worker process itself died
-                    records.write_error(run.run_dir, ename=type(exc).__name__, evalue=str(exc))
-                    outcome = RunOutcome(run.spec.run_id, "failed", 0.0, f"{type(exc).__name__}: {exc}")
-                progress.end(run.spec, outcome)
-                done[run.spec.run_id] = outcome
-                outcomes.append(outcome)
-    return outcomes
+            except cf.BrokenExecutor:
+                waiting.insert(0, run)
+                broken = True
+                break
+            progress.start(run.spec)
+            running[future] = run
+        if not running:
+            continue
+        finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        for future in finished:
+            run = running.pop(future)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker process itself died
+                broken = broken or isinstance(exc, cf.BrokenExecutor)
+                message = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                if isinstance(exc, cf.BrokenExecutor):
+                    message = f"a worker process died while this run executed ({message})"
+                records.write_error_quietly(run.run_dir, ename=type(exc).__name__, evalue=message)
+                outcome = RunOutcome(run.spec.run_id, "failed", 0.0, message)
+            progress.end(run.spec, outcome)
+            done[run.spec.run_id] = outcome
+            outcomes.append(outcome)
 
 
 # -- SLURM ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlt_lib.errors import ConfigError, XltError
+from xlt_lib.errors import ConfigError, RunRecordError, XltError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.checks import Checker, plain
 
@@ -27,13 +27,14 @@ class PhaseInputs:
     """Validated notebook parameters of one phase.
 
     ``source`` is the model (phase 2) or the encoder to fine-tune (phase 3);
-    ``task`` the intermediate task (phase 2) or the target (phase 3).
+    ``task`` the intermediate task (phase 2; a `MultiTaskSpec` for multi-task training)
+    or the target (phase 3).
     """
 
     phase: str
     run_dir: Path
     source: str
-    task: str
+    task: Any  # str, or MultiTaskSpec
     settings: Any  # TrainingSettings
     codeswitch: Any  # CodeSwitchConfig | None
     seed: int
@@ -144,11 +145,26 @@ def _task(name: Any, key: str, *, target: bool) -> str:
     return text
 
 
+def _intermediate_task(value: Any) -> Any:
+    """A task name, or the `MultiTaskSpec` of a ``{"multitask": {...}}`` parameter."""
+    from xlt_lib.training.multitask_spec import MultiTaskSpec
+
+    if not isinstance(value, dict):
+        return _task(value, "task", target=False)
+    try:
+        spec = MultiTaskSpec.from_parameter(value)
+    except XltError as exc:
+        raise ConfigError(f"{_ORIGIN}: {exc}") from None
+    if spec is None:
+        raise ConfigError(f"{_ORIGIN}: task: expected a task name or {{'multitask': {{...}}}}, got {value!r}")
+    return spec
+
+
 def intermediate_inputs(
     *,
     run_dir: str | os.PathLike[str] | None,
     model: str,
-    task: str,
+    task: str | dict[str, Any],
     codeswitch: dict[str, Any] | None,
     settings: dict[str, Any],
     seed: int,
@@ -160,7 +176,7 @@ def intermediate_inputs(
         phase="intermediate",
         run_dir=directory,
         source=Checker(_ORIGIN).string(model, ("model",)),
-        task=_task(task, "task", target=False),
+        task=_intermediate_task(task),
         settings=_settings(settings, seed),
         codeswitch=_codeswitch(codeswitch, seed),
         seed=seed,
@@ -209,13 +225,15 @@ def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
     from xlt_lib.checksums import data_checksums
     from xlt_lib.tasks import get_task
 
-    spec = get_task(inputs.task)
     reads: list[tuple[str, str, str]] = []
     if inputs.phase == "intermediate":
-        reads += [
-            (spec.name, split, "en") for split in ("train", spec.selection_split) if split in spec.splits
-        ]
+        for name in getattr(inputs.task, "tasks", (inputs.task,)):  # a MultiTaskSpec reads all its tasks
+            spec = get_task(name)
+            reads += [
+                (spec.name, split, "en") for split in ("train", spec.selection_split) if split in spec.splits
+            ]
     else:
+        spec = get_task(inputs.task)
         train = get_task(spec.train_task or spec.name)
         reads += [(train.name, "train", "en")]
         reads += [(spec.name, spec.selection_split, spec.selection_language)]
@@ -226,7 +244,48 @@ def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
             out.update(data_checksums(task, split, language, inputs.data_dir))
         except XltError:
             continue  # a split/language this source does not offer: the phase does not read it either
+    out.update(_dictionary_checksums(inputs))
     return out
+
+
+def _dictionary_checksums(inputs: PhaseInputs) -> dict[str, str]:
+    """SHA-256 of every bilingual dictionary the run's code-switching reads (a changed one reruns it)."""
+    from xlt_lib.checksums import file_sha256
+    from xlt_lib.codeswitch.dictionary import default_dictionary_path
+
+    if inputs.codeswitch is None:
+        return {}
+    named = inputs.codeswitch.dictionaries or {}
+    out: dict[str, str] = {}
+    for language in inputs.codeswitch.languages:
+        path = (
+            Path(named[language]) if language in named else default_dictionary_path(language, inputs.data_dir)
+        )
+        out[str(path.expanduser().resolve())] = file_sha256(path.expanduser())
+    return out
+
+
+def determinism(settings: Any) -> dict[str, Any]:
+    """Whether this run's numbers should repeat bit for bit, and the switches that decide it.
+
+    Read after training: the Trainer turns on deterministic algorithms when
+    ``settings.full_determinism`` is set. On CPU the same machine and thread count
+    reproduce a run exactly; on GPU only with ``full_determinism`` (slower kernels).
+    """
+    import torch
+
+    cuda = torch.cuda.is_available()
+    enforced = torch.are_deterministic_algorithms_enabled()
+    return {
+        "full_determinism": bool(settings.full_determinism),
+        "deterministic_algorithms": enforced,
+        "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),
+        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+        "device": "cuda" if cuda else "cpu",
+        "torch_threads": torch.get_num_threads(),
+        "seed": settings.seed,
+        "bitwise_reproducible": (not cuda) or enforced,
+    }
 
 
 def start_run(inputs: PhaseInputs) -> dict[str, Any]:
@@ -243,5 +302,16 @@ def start_run(inputs: PhaseInputs) -> dict[str, Any]:
 def finish_run(
     inputs: PhaseInputs, environment: dict[str, Any], metrics: dict[str, Any], predictions: Any = None
 ) -> Path:
-    """Write predictions and the finished env.json, then metrics.json last (the run is complete)."""
+    """Write predictions and the finished env.json, then metrics.json last (the run is complete).
+
+    `start_run` wrote env.json into the run directory; if it is gone, the folder was
+    deleted or moved while the run executed, and the writes here would silently
+    recreate it holding a metrics.json that no config or provenance explains.
+    """
+    if not (inputs.run_dir / records.ENV).is_file():
+        raise RunRecordError(
+            f"{inputs.run_dir}: the run directory lost its {records.ENV} while the run executed "
+            "(deleted or moved?); the run is not marked complete"
+        )
+    environment = {**environment, "determinism": determinism(inputs.settings)}
     return records.finish_run(inputs.run_dir, metrics, environment=environment, predictions=predictions)

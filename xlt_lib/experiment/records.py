@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import importlib.metadata
 import json
 import os
@@ -76,6 +77,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        _injected_fault(path)
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -85,6 +87,18 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
             tmp.unlink()
         raise
     return path
+
+
+#: Fault injection for tests of disk failures in processes a test cannot patch (notebook kernels,
+#: workers): ``XLT_FAULT_ENOSPC=<file name>[,<file name>...]`` makes writing those record files fail
+#: as on a full disk. Unset in normal use; nothing else reads it.
+FAULT_ENOSPC_VARIABLE = "XLT_FAULT_ENOSPC"
+
+
+def _injected_fault(path: Path) -> None:
+    names = os.environ.get(FAULT_ENOSPC_VARIABLE)
+    if names and path.name in {name.strip() for name in names.split(",")}:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -145,6 +159,9 @@ def run_state(run_dir: Path, identity: dict[str, Any]) -> str:
     if (run_dir / METRICS).is_file():
         if config is None:
             raise RunRecordError(f"{run_dir}: has metrics.json but no config.yaml")
+        metrics = read_json(run_dir / METRICS)  # written atomically: unreadable means tampered with
+        if not isinstance(metrics, dict):
+            raise RunRecordError(f"{run_dir / METRICS}: expected a JSON object, got {type(metrics).__name__}")
         return "complete"
     if (run_dir / ERROR).is_file():
         return "failed"
@@ -170,6 +187,18 @@ def write_error(run_dir: Path, *, ename: str, evalue: str, cell: int | None = No
         Path(run_dir) / ERROR,
         {"ename": ename, "evalue": evalue, "cell": cell, "detail": detail, "time": now()},
     )
+
+
+def write_error_quietly(run_dir: Path, **error: Any) -> Path | None:
+    """`write_error` when the disk itself may be the problem (full, unmounted, directory deleted).
+
+    The outcome is reported on the command line either way; a record that cannot be
+    written must not turn one failed run into a crashed runner.
+    """
+    try:
+        return write_error(run_dir, **error)
+    except OSError:
+        return None
 
 
 def read_error(run_dir: Path) -> dict[str, Any] | None:

@@ -60,9 +60,13 @@ class PlannedRun:
 
     spec: RunSpec
     run_dir: Path
-    state: str  # complete | failed | incomplete | missing
+    state: str  # complete | failed | incomplete | missing | foreign (--force only)
     execute: bool
     error: dict[str, Any] | None = None
+    #: Why a complete run is rerun although its id matches (its inputs' bytes changed).
+    stale: list[str] = field(default_factory=list)
+    #: Provenance differences that do not force a rerun (another git commit).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,16 +106,36 @@ class Summary:
 
 
 def plan(experiment: Experiment, *, force: bool = False, runs_root: Path | None = None) -> Plan:
-    """Expand ``experiment`` and decide, run by run, what this invocation executes."""
+    """Expand ``experiment`` and decide, run by run, what this invocation executes.
+
+    A complete run is skipped unless ``force``, its parent reruns, or its recorded
+    inputs (data and dictionary bytes, model weights, xlt version) differ from the
+    present ones (`xlt_lib.experiment.provenance`). A directory holding another run's
+    records raises `RunRecordError`, except with ``force``, which replaces it.
+    """
+    from xlt_lib.errors import RunRecordError
+    from xlt_lib.experiment.provenance import ProvenanceCache, ProvenanceCheck, check_run
+
     directory = experiment_dir(experiment, runs_root)
     planned: dict[str, PlannedRun] = {}
+    cache = ProvenanceCache()
     for spec in expand(experiment):
         run_dir = directory / spec.run_id
-        state = records.run_state(run_dir, spec.identity)
+        try:
+            state = records.run_state(run_dir, spec.identity)
+        except RunRecordError:
+            if not force:
+                raise
+            state = "foreign"
         parent_reruns = spec.parent is not None and planned[spec.parent].execute
-        execute = force or state != "complete" or parent_reruns
+        check = ProvenanceCheck()
+        if state == "complete" and not force:
+            check = check_run(run_dir, spec.model if spec.parent is None else None, cache)
+        execute = force or state != "complete" or parent_reruns or bool(check.stale)
         error = records.read_error(run_dir) if state == "failed" else None
-        planned[spec.run_id] = PlannedRun(spec, run_dir, state, execute, error)
+        planned[spec.run_id] = PlannedRun(
+            spec, run_dir, state, execute, error, stale=check.stale, notes=check.notes
+        )
     return Plan(experiment, directory, list(planned.values()))
 
 
@@ -124,7 +148,7 @@ def notebook_parameters(spec: RunSpec, run_dir: Path, parent_dir: Path | None) -
         "data_dir": spec.data_dir,
     }
     if spec.phase == "intermediate":
-        return {**common, "model": spec.model, "task": spec.intermediate, "codeswitch": spec.codeswitch}
+        return {**common, "model": spec.model, "task": spec.task_parameter, "codeswitch": spec.codeswitch}
     encoder = str(parent_dir / records.ENCODER) if parent_dir is not None else spec.model
     return {
         **common,
@@ -171,8 +195,15 @@ def execute_run(
     logging.getLogger("papermill").setLevel(logging.WARNING)  # its per-notebook INFO lines are noise here
     run_dir = Path(run_dir)
     started = time.monotonic()
-    records.reset_run_dir(run_dir)
-    records.write_config(run_dir, spec.config())
+    try:
+        records.reset_run_dir(run_dir)
+        records.write_config(run_dir, spec.config())
+    except OSError as exc:  # a full disk, a read-only or vanished file system: this run cannot start
+        message = f"cannot prepare the run directory: {_clean(str(exc))}"
+        records.write_error_quietly(run_dir, ename=type(exc).__name__, evalue=message)
+        return RunOutcome(
+            spec.run_id, "failed", time.monotonic() - started, f"{type(exc).__name__}: {message}"
+        )
     notebook = Path(notebooks_dir) / PHASE_NOTEBOOKS[spec.phase]
     try:
         with batch_environment():
@@ -188,7 +219,9 @@ def execute_run(
     except PapermillExecutionError as exc:
         evalue = _clean(exc.evalue)
         detail = _clean("\n".join(exc.traceback)) if exc.traceback else ""
-        records.write_error(run_dir, ename=exc.ename, evalue=evalue, cell=exc.exec_count, detail=detail)
+        records.write_error_quietly(
+            run_dir, ename=exc.ename, evalue=evalue, cell=exc.exec_count, detail=detail
+        )
         return RunOutcome(
             spec.run_id,
             "failed",
@@ -196,13 +229,13 @@ def execute_run(
             f"{exc.ename}: {evalue} (cell {exc.exec_count})",
         )
     except Exception as exc:  # the kernel died, could not start, or the notebook is missing
-        records.write_error(run_dir, ename=type(exc).__name__, evalue=_clean(str(exc)))
+        records.write_error_quietly(run_dir, ename=type(exc).__name__, evalue=_clean(str(exc)))
         return RunOutcome(
             spec.run_id, "failed", time.monotonic() - started, f"{type(exc).__name__}: {_clean(str(exc))}"
         )
     if not (run_dir / records.METRICS).is_file():
         message = f"{notebook.name} finished without writing {records.METRICS}"
-        records.write_error(run_dir, ename="IncompleteRun", evalue=message)
+        records.write_error_quietly(run_dir, ename="IncompleteRun", evalue=message)
         return RunOutcome(spec.run_id, "failed", time.monotonic() - started, f"IncompleteRun: {message}")
     return RunOutcome(spec.run_id, "complete", time.monotonic() - started)
 
@@ -268,12 +301,13 @@ def execute(
 def block(run: PlannedRun, parent_id: str, progress: ProgressLog) -> RunOutcome:
     """Record that ``run`` cannot start because its parent failed."""
     message = f"parent run {parent_id} failed"
-    run.run_dir.mkdir(parents=True, exist_ok=True)
-    records.write_config(run.run_dir, run.spec.config())
-    with_metrics = run.run_dir / records.METRICS
-    if with_metrics.exists():  # --force with a failed parent: the old result no longer stands
-        with_metrics.unlink()
-    records.write_error(run.run_dir, ename="Blocked", evalue=message)
+    with contextlib.suppress(OSError):  # a full disk must not stop the grid's bookkeeping
+        run.run_dir.mkdir(parents=True, exist_ok=True)
+        with_metrics = run.run_dir / records.METRICS
+        if with_metrics.exists():  # --force with a failed parent: the old result no longer stands
+            with_metrics.unlink()
+        records.write_config(run.run_dir, run.spec.config())
+        records.write_error(run.run_dir, ename="Blocked", evalue=message)
     outcome = RunOutcome(run.spec.run_id, "blocked", 0.0, message)
     progress.end(run.spec, outcome)
     return outcome

