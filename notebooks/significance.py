@@ -25,7 +25,9 @@
 # `predictions.parquet`); nothing is computed from a notebook's memory.
 #
 # Differences are always *first-named minus second-named condition*, in
-# accuracy points.
+# accuracy points. An experiment that lacks a condition kind (say, no
+# code-switched runs) is compared as far as its runs go; the comparisons it
+# cannot make are listed with the reason.
 
 # %% tags=["parameters"]
 experiment_dir = ""  # runs/<experiment>/
@@ -34,14 +36,14 @@ correction = "holm"  # holm, bonferroni, holm-sidak, bh, by, none
 n_resamples = 10_000
 seed = 0
 test = "welch"  # primary test over seeds: welch or permutation
-require_baseline = True  # refuse when a target has no run without intermediate training
+require_baseline = False  # True: refuse when a target has no run without intermediate training
 output_dir = ""  # if set, the tables and the summary are also written there
 
 # %%
 import warnings
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from xlt_lib.report.results import incomplete_runs, load_results
 from xlt_lib.stats import (
@@ -51,8 +53,10 @@ from xlt_lib.stats import (
     format_comparisons,
     format_examples,
     replicability_table,
+    runs_table,
+    summarize_examples,
 )
-from xlt_lib.stats.notebook import check_parameters, save_outputs
+from xlt_lib.stats.notebook import check_parameters, collapsed_table, save_outputs
 from xlt_lib.stats.plots import difference_heatmap, language_scores
 
 warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
@@ -77,15 +81,12 @@ def show(frame: pd.DataFrame) -> None:
 # %% [markdown]
 # ## The runs
 #
-# Completed phase-3 runs (those with a `metrics.json`), by target and condition.
+# Completed phase-3 runs (those with a `metrics.json`), by target and condition:
+# how many seeds (`n_seeds`), which ones (`seed_list`), and on how many languages.
 
 # %%
 results = load_results(params.experiment_dir)
-runs = (
-    results.groupby(["target", "intermediate", "condition", "condition_kind"])
-    .agg(seeds=("seed", lambda s: ", ".join(map(str, sorted(s.unique())))), languages=("language", "nunique"))
-    .reset_index()
-)
+runs = runs_table(results)
 if runs.empty:
     display(Markdown("**No completed phase-3 runs.**"))
 else:
@@ -116,16 +117,19 @@ display(Markdown(summary))
 # %% [markdown]
 # ## Comparisons over seeds
 #
-# One row per comparison and language (`avg`: the unweighted mean over
-# languages). Scores are mean ± standard deviation over seeds in accuracy
-# points; *CI* is a percentile bootstrap interval of the difference over seeds;
-# *p adjusted* is the primary test's p-value after correction within the
-# comparison's family; *min. p* is the smallest p-value the exact permutation
-# test can reach with these seeds; *ASO eps_min* below 0.2 reads as "the first
-# condition is almost stochastically better".
+# One row per comparison, for the unweighted mean over languages (`avg`);
+# the per-language rows are folded below the table, and drawn in the heatmap.
+# *n seeds* counts each condition's seeds. Scores are mean ± standard
+# deviation over seeds in accuracy points; *CI* is a percentile bootstrap
+# interval of the difference over seeds; *p adjusted* is the primary test's
+# p-value after correction within the comparison's family; *min. p* is the
+# smallest p-value the exact permutation test can reach with these seeds;
+# *ASO eps_min* below 0.2 reads as "the first condition is almost
+# stochastically better". Comparisons the runs do not allow say why in *note*.
 
 # %%
-show(format_comparisons(comparisons))
+show(format_comparisons(comparisons, rows="average"))
+display(HTML(collapsed_table(format_comparisons(comparisons, rows="languages"), "Every language")))
 
 # %% [markdown]
 # ### Differences by language
@@ -161,10 +165,12 @@ show(replicability_table(comparisons))
 #
 # The same comparisons with the test example as the unit: *pooled* compares the
 # mean-over-seeds correctness of each example (paired bootstrap and approximate
-# randomisation over examples); *seed k* pairs the two conditions' runs with
-# seed k (bootstrap, randomisation and exact McNemar). These tests say whether
-# a difference is larger than test-set sampling noise, not whether it would
-# survive re-training; the seed-level tests above answer that.
+# randomisation over examples); *per seed* pairs the two conditions' runs with
+# the same seed (bootstrap, randomisation and exact McNemar). These tests say
+# whether a difference is larger than test-set sampling noise, not whether it
+# would survive re-training; the seed-level tests above answer that. One row
+# per comparison counts, over languages (and seeds), the significant results
+# in each direction; every language and seed is folded below it.
 
 # %%
 examples = compare_examples(
@@ -175,7 +181,8 @@ examples = compare_examples(
     seed=params.seed,
     require_baseline=params.require_baseline,
 )
-show(format_examples(examples))
+show(summarize_examples(examples))
+display(HTML(collapsed_table(format_examples(examples), "Every language and seed")))
 
 # %%
 if params.output_dir is not None:

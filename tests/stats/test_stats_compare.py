@@ -104,15 +104,16 @@ def test_no_effect_is_not_significant_and_three_seeds_are_flagged(
     assert main["note"].str.contains("cannot go below p = 0.1 > alpha = 0.05").all()
     words = describe_findings(table)
     assert "cannot go below p = 0.1" in words
-    assert "do not support the hypothesis" in words
+    # No test can reach alpha with 3 vs 3 seeds: the words say so and nothing about support either way.
+    assert "cannot answer" in words and "support" not in words
 
 
 def test_missing_monolingual_runs_are_refused(experiment_factory: Callable[..., Path]) -> None:
-    exp = experiment_factory(
-        seeds=(1, 2), n_examples=20, conditions=(("baseline", "none", "none"), ("cs", "codeswitched", "mnli"))
-    )
+    # Only code-switched runs: no comparison at all is possible (partial designs: test_stats_partial.py).
+    exp = experiment_factory(seeds=(1, 2), n_examples=20, conditions=(("cs", "codeswitched", "mnli"),))
     with pytest.raises(
-        MissingRunsError, match="target xnli, intermediate mnli: no completed monolingual runs"
+        MissingRunsError,
+        match="target xnli, intermediate mnli, codeswitched vs monolingual: no completed monolingual runs",
     ) as info:
         compare_conditions(load_results(exp), **FAST)
     assert "found cs (seeds 1, 2)" in str(info.value)
@@ -126,9 +127,9 @@ def test_missing_baseline_is_refused_unless_allowed(experiment_factory: Callable
     )
     results = load_results(exp)
     with pytest.raises(MissingRunsError, match="no completed runs without intermediate training"):
-        compare_conditions(results, **FAST)
+        compare_conditions(results, require_baseline=True, **FAST)
     table = compare_conditions(results, require_baseline=False, **FAST)
-    assert set(table["comparison"]) == {"codeswitched vs monolingual"}
+    assert set(table.loc[table["compared"], "comparison"]) == {"codeswitched vs monolingual"}
 
 
 def test_empty_results_are_refused(tmp_path: Path) -> None:

@@ -51,6 +51,24 @@ def _mean_sd(values: Any) -> str:
     return f"{mean:.1f} ± {sd:.1f}"
 
 
+#: Condition kinds in the order the tables and the plot legends list them: the baseline first.
+KIND_ORDER = ("none", "monolingual", "codeswitched")
+_CONDITION_KEYS = ["condition_kind", "condition", "intermediate"]
+
+
+def _ordered_conditions(frame: Any) -> list[tuple[Any, Any]]:
+    """``((kind, condition, intermediate), rows)`` per condition, baseline → monolingual → code-switched."""
+    rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    return sorted(
+        frame.groupby(_CONDITION_KEYS), key=lambda item: (rank.get(item[0][0], len(rank)), *item[0][1:])
+    )
+
+
+def _condition_label(condition: str, intermediate: str) -> str:
+    """A condition's name in the plot legend; the intermediate task tells apart same-named conditions."""
+    return condition if intermediate == "none" else f"{intermediate} / {condition}"
+
+
 def results_tables(results: Any, splits: dict[str, str]) -> list[dict[str, Any]]:
     """One table per target: rows are conditions, cells mean ± sd of accuracy over seeds."""
     tables = []
@@ -58,12 +76,7 @@ def results_tables(results: Any, splits: dict[str, str]) -> list[dict[str, Any]]
         languages = sorted(frame["language"].unique(), key=lambda lang: (lang != "en", lang))
         per_run_avg = frame.groupby("run_id")["accuracy"].mean()
         rows = []
-        keys = ["condition_kind", "condition", "intermediate"]
-        kind_order = {"none": 0, "monolingual": 1, "codeswitched": 2}
-        groups = sorted(
-            frame.groupby(keys), key=lambda item: (kind_order.get(item[0][0], 9), item[0][1], item[0][2])
-        )
-        for (kind, condition, intermediate), group in groups:
+        for (kind, condition, intermediate), group in _ordered_conditions(frame):
             cells = [_mean_sd(group.loc[group["language"] == lang, "accuracy"]) for lang in languages]
             cells.append(_mean_sd(per_run_avg.loc[group["run_id"].unique()]))
             rows.append(
@@ -87,24 +100,48 @@ def results_tables(results: Any, splits: dict[str, str]) -> list[dict[str, Any]]
     return tables
 
 
-def _plot(frame: Any, target: str, languages: list[str]) -> str:
-    """Accuracy per language and condition (mean over seeds, sd error bars) as an embedded PNG."""
+def accuracy_figure(frame: Any, target: str, languages: list[str]) -> Any:
+    """Accuracy per language and condition (mean over seeds, sd error bars): a matplotlib figure.
+
+    Bars and legend follow the table's row order (baseline, monolingual, code-switched).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    data = frame.assign(accuracy=frame["accuracy"] * 100)
+    data = frame.assign(
+        accuracy=frame["accuracy"] * 100,
+        label=[
+            _condition_label(c, i) for c, i in zip(frame["condition"], frame["intermediate"], strict=True)
+        ],
+    )
+    order = [_condition_label(c, i) for (_, c, i), _ in _ordered_conditions(frame)]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(languages) + 2), 3.4))
-    sns.barplot(data=data, x="language", y="accuracy", hue="condition", order=languages, errorbar="sd", ax=ax)
+    sns.barplot(
+        data=data,
+        x="language",
+        y="accuracy",
+        hue="label",
+        hue_order=order,
+        order=languages,
+        errorbar="sd",
+        ax=ax,
+    )
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"{target}: zero-shot accuracy per language (mean ± sd over seeds)")
-    ax.legend(fontsize="small", ncols=3, loc="lower right")
+    # Entries left to right in the table's order (matplotlib fills columns first beyond 4 entries).
+    ax.legend(title=None, fontsize="small", ncols=min(len(order), 4), loc="lower right")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
+    return fig
+
+
+def _plot(frame: Any, target: str, languages: list[str]) -> str:
+    """`accuracy_figure` as an embedded PNG (``data:`` URL), so the page needs no image files."""
+    buffer = io.BytesIO()
+    accuracy_figure(frame, target, languages).savefig(buffer, format="png", dpi=110)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -239,4 +276,4 @@ def build_report(
     return index
 
 
-__all__ = ["build_report", "report_dir", "results_tables", "run_significance"]
+__all__ = ["accuracy_figure", "build_report", "report_dir", "results_tables", "run_significance"]

@@ -20,8 +20,11 @@ from xlt_lib.stats.compare import (
     COMPARISON_KINDS,
     MAIN_COMPARISON,
     Comparison,
+    ComparisonPlan,
+    SkippedComparison,
     compare_conditions,
     compare_examples,
+    comparison_plan,
     plan_comparisons,
     replicability_table,
 )
@@ -42,7 +45,7 @@ from xlt_lib.stats.multiple import (
     replicability_count,
 )
 from xlt_lib.stats.pairing import pair_predictions
-from xlt_lib.stats.power import minimum_detectable_effect, pooled_sd, seeds_needed
+from xlt_lib.stats.power import minimum_detectable_effect, pooled_sd, seeds_needed, seeds_to_reach
 from xlt_lib.stats.seeds import (
     SeedTestResult,
     bootstrap_mean_difference,
@@ -50,7 +53,15 @@ from xlt_lib.stats.seeds import (
     permutation_test,
     welch_test,
 )
-from xlt_lib.stats.summary import describe_findings, describe_methods, format_comparisons, format_examples
+from xlt_lib.stats.summary import (
+    comparison_state,
+    describe_findings,
+    describe_methods,
+    format_comparisons,
+    format_examples,
+    runs_table,
+    summarize_examples,
+)
 
 __all__ = [
     "ASO_THRESHOLD",
@@ -60,6 +71,7 @@ __all__ = [
     "MAIN_COMPARISON",
     "ASOResult",
     "Comparison",
+    "ComparisonPlan",
     "McNemarResult",
     "MissingRunsError",
     "PairedBootstrapResult",
@@ -67,6 +79,7 @@ __all__ = [
     "RandomizationResult",
     "ReplicabilityResult",
     "SeedTestResult",
+    "SkippedComparison",
     "StatsError",
     "adjust_pvalues",
     "almost_stochastic_order",
@@ -74,6 +87,8 @@ __all__ = [
     "bootstrap_mean_difference",
     "compare_conditions",
     "compare_examples",
+    "comparison_plan",
+    "comparison_state",
     "describe_findings",
     "describe_methods",
     "format_comparisons",
@@ -89,6 +104,9 @@ __all__ = [
     "pooled_sd",
     "replicability_count",
     "replicability_table",
+    "runs_table",
     "seeds_needed",
+    "seeds_to_reach",
+    "summarize_examples",
     "welch_test",
 ]

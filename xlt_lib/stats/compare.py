@@ -10,6 +10,11 @@ language). For every target task and intermediate task:
 
 Differences are always *treatment minus reference* (first-named minus second).
 
+A partial design is compared as far as it goes: every kind whose two condition
+kinds have completed runs is compared, the others are listed with the reason
+(`comparison_plan`; rows with ``compared`` False in `compare_conditions`), and
+only an experiment where no kind can be compared is refused.
+
 `compare_conditions` tests over seeds (the unit of analysis is the training
 run), per language and for the unweighted average over languages (``avg``, the
 XTREME convention). `compare_examples` tests over test examples (the unit is the
@@ -38,7 +43,7 @@ from xlt_lib.stats.examples import approximate_randomization, mcnemar_exact, pai
 from xlt_lib.stats.multiple import CombiningMethod, adjust_pvalues, check_correction, replicability_count
 from xlt_lib.stats.pairing import pair_predictions
 from xlt_lib.stats.power import minimum_detectable_effect, pooled_sd
-from xlt_lib.stats.seeds import bootstrap_mean_difference, permutation_test, welch_test
+from xlt_lib.stats.seeds import bootstrap_mean_difference, min_attainable_p, permutation_test, welch_test
 
 #: Comparison kinds, in report order: name -> (treatment kind, reference kind).
 COMPARISON_KINDS: dict[str, tuple[str, str]] = {
@@ -47,6 +52,8 @@ COMPARISON_KINDS: dict[str, tuple[str, str]] = {
     "monolingual vs none": ("monolingual", "none"),
 }
 MAIN_COMPARISON = "codeswitched vs monolingual"
+#: Condition kinds in words, for messages.
+KIND_NAMES = {"none": "no-intermediate (none)", "monolingual": "monolingual", "codeswitched": "code-switched"}
 #: Pseudo-language of the unweighted mean over a run's languages.
 AVERAGE = "avg"
 SEED_TESTS: tuple[str, ...] = ("welch", "permutation")
@@ -112,58 +119,125 @@ def _seeds_text(frame: pd.DataFrame) -> str:
     )
 
 
-def plan_comparisons(results: pd.DataFrame, *, require_baseline: bool = True) -> list[Comparison]:
-    """The comparisons the results allow, or `MissingRunsError` listing every one that lacks runs.
+@dataclass(frozen=True)
+class SkippedComparison:
+    """A comparison of the study's design that the completed runs do not allow, and why."""
 
-    Every intermediate task of a target must have completed runs of at least one
-    monolingual and one code-switched condition, and (with ``require_baseline``)
-    every target a no-intermediate (``none``) baseline.
+    target: str
+    intermediate: str
+    kind: str
+    reason: str
+    #: The conditions of the treatment and reference kinds that do have runs ("" where none has).
+    treatment: str = ""
+    reference: str = ""
+
+    def label(self) -> str:
+        return f"{self.target} · {self.intermediate} · {self.kind}"
+
+
+@dataclass(frozen=True)
+class ComparisonPlan:
+    """The comparisons the completed runs allow, and those of the design they do not (with the reason)."""
+
+    comparisons: tuple[Comparison, ...]
+    skipped: tuple[SkippedComparison, ...]
+
+
+#: ``intermediate`` of a skipped comparison when the experiment has no intermediate-trained runs at all.
+NO_INTERMEDIATE = "—"
+
+
+def _where(target: str, intermediate: str) -> str:
+    if intermediate == NO_INTERMEDIATE:
+        return f"target {target} (no intermediate-trained runs)"
+    return f"target {target}, intermediate {intermediate}"
+
+
+def _missing(kinds: dict[str, list[str]], needed: tuple[str, str]) -> list[str]:
+    return [KIND_NAMES[kind] for kind in needed if not kinds[kind]]
+
+
+def comparison_plan(results: pd.DataFrame, *, require_baseline: bool = False) -> ComparisonPlan:
+    """Every comparison of condition kinds the completed runs allow, and the rest of the design, skipped.
+
+    The design is, for every target and every intermediate task of the
+    experiment, the three kinds of `COMPARISON_KINDS`. A kind is compared
+    wherever both of its condition kinds have completed runs (each treatment
+    condition against each reference condition), and skipped, with the kinds
+    that lack runs and the runs that were found, where one is missing: a
+    none-plus-monolingual study gets ``monolingual vs none`` and two skipped
+    kinds. Raises `MissingRunsError` naming what is missing when nothing at all
+    can be compared, or, with ``require_baseline``, when a target lacks its
+    no-intermediate (``none``) baseline.
     """
     _check_table(results)
     comparisons: list[Comparison] = []
-    problems: list[str] = []
+    skipped: list[SkippedComparison] = []
+    no_baseline: list[str] = []
+    all_intermediates = sorted(set(results["intermediate"]) - {"none"}) or [NO_INTERMEDIATE]
     for target, rows in results.groupby("target", sort=True):
         conditions = rows.drop_duplicates(["intermediate", "condition"])
         baselines = sorted(conditions.loc[conditions["condition_kind"] == "none", "condition"])
-        intermediates = sorted(set(conditions["intermediate"]) - {"none"})
-        if not intermediates:
-            problems.append(
-                f"target {target}: no completed runs with intermediate training (only {_seeds_text(rows)})"
+        if not baselines:
+            no_baseline.append(
+                f"target {target}: no completed runs without intermediate training "
+                f"(condition kind 'none'; found {_seeds_text(rows)})"
             )
-        if require_baseline and not baselines:
-            problems.append(
-                f"target {target}: no completed runs without intermediate training (condition kind 'none'); "
-                "pass require_baseline=False to compare code-switched and monolingual runs only"
-            )
-        for intermediate in intermediates:
+        for intermediate in all_intermediates:
             here = conditions[conditions["intermediate"] == intermediate]
-            mono = sorted(here.loc[here["condition_kind"] == "monolingual", "condition"])
-            cs = sorted(here.loc[here["condition_kind"] == "codeswitched", "condition"])
-            found = _seeds_text(rows[rows["intermediate"] == intermediate])
-            if not mono:
-                problems.append(
-                    f"target {target}, intermediate {intermediate}: no completed monolingual runs (found {found})"
-                )
-            if not cs:
-                problems.append(
-                    f"target {target}, intermediate {intermediate}: no completed code-switched runs (found {found})"
-                )
-            for treatment in cs:
+            kinds = {
+                "none": baselines,
+                "monolingual": sorted(here.loc[here["condition_kind"] == "monolingual", "condition"]),
+                "codeswitched": sorted(here.loc[here["condition_kind"] == "codeswitched", "condition"]),
+            }
+            relevant = rows[rows["intermediate"].isin([intermediate, "none"])]
+            found = _seeds_text(relevant) if not relevant.empty else "no runs"
+            for kind, (treatment_kind, reference_kind) in COMPARISON_KINDS.items():
+                missing = _missing(kinds, (treatment_kind, reference_kind))
+                if missing:
+                    skipped.append(
+                        SkippedComparison(
+                            str(target),
+                            str(intermediate),
+                            kind,
+                            f"no completed {' and no completed '.join(missing)} runs (found {found})",
+                            treatment=", ".join(kinds[treatment_kind]),
+                            reference=", ".join(kinds[reference_kind]),
+                        )
+                    )
+                    continue
                 comparisons += [
-                    Comparison(target, intermediate, MAIN_COMPARISON, treatment, ref) for ref in mono
+                    Comparison(str(target), str(intermediate), kind, treatment, reference)
+                    for treatment in kinds[treatment_kind]
+                    for reference in kinds[reference_kind]
                 ]
-            for kind, treatments in (("codeswitched vs none", cs), ("monolingual vs none", mono)):
-                comparisons += [
-                    Comparison(target, intermediate, kind, treatment, base)
-                    for treatment in treatments
-                    for base in baselines
-                ]
-    if problems:
-        raise MissingRunsError("cannot compare conditions: " + "; ".join(problems))
+    if require_baseline and no_baseline:
+        raise MissingRunsError(
+            "cannot compare conditions: "
+            + "; ".join(no_baseline)
+            + " (require_baseline=False compares the kinds that are there)"
+        )
+    if not comparisons:
+        raise MissingRunsError(
+            "cannot compare conditions: no pair of condition kinds has completed runs for the same target "
+            "and intermediate task: "
+            + "; ".join(f"{_where(s.target, s.intermediate)}, {s.kind}: {s.reason}" for s in skipped)
+        )
     order = list(COMPARISON_KINDS)
-    return sorted(
-        comparisons, key=lambda c: (order.index(c.kind), c.target, c.intermediate, c.treatment, c.reference)
+    return ComparisonPlan(
+        comparisons=tuple(
+            sorted(
+                comparisons,
+                key=lambda c: (order.index(c.kind), c.target, c.intermediate, c.treatment, c.reference),
+            )
+        ),
+        skipped=tuple(sorted(skipped, key=lambda s: (order.index(s.kind), s.target, s.intermediate))),
     )
+
+
+def plan_comparisons(results: pd.DataFrame, *, require_baseline: bool = False) -> list[Comparison]:
+    """The comparisons the results allow (see `comparison_plan`, which also says which it skips and why)."""
+    return list(comparison_plan(results, require_baseline=require_baseline).comparisons)
 
 
 def _runs(results: pd.DataFrame, target: str, intermediate: str, condition: str) -> pd.DataFrame:
@@ -226,8 +300,10 @@ def _seed_row(
         row |= dict.fromkeys(
             ("ci_low", "ci_high", "p_welch", "p_permutation", "p_value", "p_greater", "p_less", "mde"), nan
         )
-        row |= {"permutation_exact": False, "min_attainable_p": np.nan}
-        aso = almost_stochastic_order(treatment, reference, num_comparisons=aso_comparisons, seed=seed)
+        # The floor an exact permutation test would have with these seeds (1 vs 1: p >= 1), for the words.
+        row |= {"permutation_exact": False, "min_attainable_p": min_attainable_p(max(n_t, 1), max(n_r, 1))}
+        # ASO compares two score distributions; one score per condition is none (its eps_min would read 0).
+        aso = None
     else:
         row["ci_low"], row["ci_high"] = bootstrap_mean_difference(
             treatment, reference, n_resamples=n_resamples, confidence_level=1 - alpha, seed=seed
@@ -259,9 +335,9 @@ def _seed_row(
             notes.append("zero variance in both conditions: Welch's t-test is undefined")
         aso = almost_stochastic_order(treatment, reference, num_comparisons=aso_comparisons, seed=seed)
     row |= {
-        "aso_eps_min": aso.eps_min,
-        "aso_eps_min_reverse": aso.eps_min_reverse,
-        "aso_confidence": aso.confidence_level,
+        "aso_eps_min": aso.eps_min if aso else np.nan,
+        "aso_eps_min_reverse": aso.eps_min_reverse if aso else np.nan,
+        "aso_confidence": aso.confidence_level if aso else np.nan,
         "note": "; ".join(notes),
     }
     return row
@@ -301,6 +377,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "reference",
     "language",
     "metric",
+    "compared",
     "n_treatment",
     "n_reference",
     "mean_treatment",
@@ -339,9 +416,14 @@ def compare_conditions(
     test: Literal["welch", "permutation"] = "welch",
     n_resamples: int = 10_000,
     seed: int = 0,
-    require_baseline: bool = True,
+    require_baseline: bool = False,
 ) -> pd.DataFrame:
-    """Seed-level comparison table: one row per comparison (see `plan_comparisons`) and language.
+    """Seed-level comparison table: one row per comparison (see `comparison_plan`) and language.
+
+    A comparison of the design that the runs do not allow (a condition kind
+    without completed runs) gets one row with ``compared`` False, empty
+    ``language`` and numbers, and the reason in ``note``; every other row has
+    ``compared`` True.
 
     For each row, over the seeds of each condition: mean and sd per condition;
     ``diff`` = mean(treatment) - mean(reference) with a percentile bootstrap CI
@@ -359,8 +441,9 @@ def compare_conditions(
     ``significant`` is ``p_adjusted <= alpha``. ``note`` says when a test
     could not be run or could not reach ``alpha`` with these seeds.
 
-    Raises `MissingRunsError` when a comparison lacks its runs, `PairingError`
-    when runs are duplicated or were evaluated on different languages.
+    Raises `MissingRunsError` when no comparison at all is possible (or, with
+    ``require_baseline``, a target has no baseline), `PairingError` when runs
+    are duplicated or were evaluated on different languages.
     """
     if metric not in METRICS:
         raise StatsError(f"metric={metric!r}: expected one of {', '.join(METRICS)}")
@@ -369,7 +452,8 @@ def compare_conditions(
     check_correction(correction)
     if not 0 < alpha < 1:
         raise StatsError(f"alpha={alpha!r}: expected a number in (0, 1)")
-    comparisons = plan_comparisons(results, require_baseline=require_baseline)
+    the_plan = comparison_plan(results, require_baseline=require_baseline)
+    comparisons = list(the_plan.comparisons)
     languages = {}
     for target, rows in results.groupby("target"):
         languages[target] = _check_languages(rows, f"target {target}")
@@ -399,6 +483,7 @@ def compare_conditions(
                     "reference": c.reference,
                     "language": language,
                     "metric": metric,
+                    "compared": True,
                     "test": test,
                     "correction": correction,
                     **_seed_row(
@@ -413,12 +498,31 @@ def compare_conditions(
                     ),
                 }
             )
+    rows += [_skipped_row(s, metric=metric, test=test, correction=correction) for s in the_plan.skipped]
     table = pd.DataFrame(rows)
     table["is_average"] = table["language"] == AVERAGE
     table = _adjust_in_families(table, ["comparison", "is_average"], alpha, correction)
     table = table[list(COMPARISON_COLUMNS)]
     table.attrs.update(alpha=alpha, correction=correction, test=test, n_resamples=n_resamples, seed=seed)
     return table
+
+
+def _skipped_row(skipped: SkippedComparison, **settings: str) -> dict[str, Any]:
+    """The table row that says a comparison of the design could not be made, and why."""
+    return {
+        "target": skipped.target,
+        "intermediate": skipped.intermediate,
+        "comparison": skipped.kind,
+        "treatment": skipped.treatment,
+        "reference": skipped.reference,
+        "language": "",
+        "compared": False,
+        "n_treatment": 0,
+        "n_reference": 0,
+        "permutation_exact": False,
+        "note": f"not compared: {skipped.reason}",
+        **settings,
+    }
 
 
 class _Predictions:
@@ -534,7 +638,7 @@ def compare_examples(
     n_resamples: int = 10_000,
     seed: int = 0,
     per_seed: bool = True,
-    require_baseline: bool = True,
+    require_baseline: bool = False,
 ) -> pd.DataFrame:
     """Example-level comparison table from the prediction files: one row per comparison, language and pairing.
 
@@ -567,7 +671,8 @@ def compare_examples(
     predictions do not reproduce its metrics.json.
     """
     check_correction(correction)
-    comparisons = plan_comparisons(results, require_baseline=require_baseline)
+    the_plan = comparison_plan(results, require_baseline=require_baseline)
+    comparisons = the_plan.comparisons
     for target, target_rows in results.groupby("target"):
         _check_languages(target_rows, f"target {target}")
     cache = _Predictions()
@@ -581,7 +686,12 @@ def compare_examples(
             if only_t or only_r:
                 raise PairingError(
                     f"{c.label()}: cannot pair runs by seed: seeds {only_t} only in {c.treatment}, "
-                    f"seeds {only_r} only in {c.reference}; finish the missing runs or pass per_seed=False"
+                    f"seeds {only_r} only in {c.reference}; missing runs: "
+                    + ", ".join(
+                        [f"{c.reference} seed {s}" for s in only_t]
+                        + [f"{c.treatment} seed {s}" for s in only_r]
+                    )
+                    + " (finish them, or pass per_seed=False)"
                 )
         base = {
             "target": c.target,
@@ -633,7 +743,9 @@ def compare_examples(
     for column in ("only_treatment_correct", "only_reference_correct"):
         table[column] = table[column].astype("Int64")
     table = table[list(EXAMPLE_COLUMNS)]
-    table.attrs.update(alpha=alpha, correction=correction, n_resamples=n_resamples, seed=seed)
+    table.attrs.update(
+        alpha=alpha, correction=correction, n_resamples=n_resamples, seed=seed, skipped=the_plan.skipped
+    )
     return table
 
 
@@ -672,7 +784,8 @@ def replicability_table(
     alpha = float(comparisons.attrs.get("alpha", 0.05)) if alpha is None else alpha
     key = ["target", "intermediate", "comparison", "treatment", "reference"]
     rows = []
-    per_language = comparisons[comparisons["language"] != AVERAGE]
+    made = comparisons[comparisons["compared"].astype(bool)] if "compared" in comparisons else comparisons
+    per_language = made[made["language"] != AVERAGE]
     for values, group in per_language.groupby(key, sort=False):
         row: dict[str, Any] = dict(zip(key, values, strict=True))
         row |= {

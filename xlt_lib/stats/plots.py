@@ -15,6 +15,11 @@ from matplotlib.figure import Figure
 from xlt_lib.stats.compare import AVERAGE, COMPARISON_KINDS
 from xlt_lib.stats.summary import CORRECTION_NAMES
 
+#: Condition kinds in the order tables and legends list them: baseline first, the study's treatment last.
+KIND_ORDER = ("none", "monolingual", "codeswitched")
+#: Largest figure size (inches) of the heatmap; at the notebook's 100 dpi about 1,400 x 650 pixels.
+MAX_WIDTH, MAX_HEIGHT = 14.0, 6.5
+
 
 def _column_label(row: pd.Series) -> str:
     return f"{row['target']} · {row['intermediate']}\n{row['treatment']} vs {row['reference']}"
@@ -28,7 +33,8 @@ def difference_heatmap(comparisons: pd.DataFrame, *, kinds: tuple[str, ...] | No
     Colour is centred on 0 (red: treatment worse, blue: treatment better).
     """
     kinds = tuple(COMPARISON_KINDS) if kinds is None else kinds
-    table = comparisons[comparisons["comparison"].isin(kinds)].copy()
+    made = comparisons["compared"].astype(bool) if "compared" in comparisons else True
+    table = comparisons[made & comparisons["comparison"].isin(kinds)].copy()
     table["column"] = table.apply(_column_label, axis=1)
     table["kind_order"] = table["comparison"].map(list(COMPARISON_KINDS).index)
     columns = list(dict.fromkeys(table.sort_values(["kind_order", "target", "intermediate"])["column"]))
@@ -48,8 +54,9 @@ def difference_heatmap(comparisons: pd.DataFrame, *, kinds: tuple[str, ...] | No
         diff.map(lambda v: f"{v:+.1f}" if pd.notna(v) else "") + np.where(significant, "*", ""),
     )
     limit = float(np.nanmax(np.abs(diff.to_numpy()))) if diff.notna().any().any() else 1.0
-    width = max(4.0, 1.9 * len(columns) + 1.5)
-    height = max(3.0, 0.42 * len(languages) + 1.5)
+    # Capped, so that 15 languages x many comparisons stay one screen tall in a report.
+    width = min(MAX_WIDTH, max(4.0, 1.9 * len(columns) + 1.5))
+    height = min(MAX_HEIGHT, max(3.0, 0.32 * len(languages) + 1.5))
     fig, ax = plt.subplots(figsize=(width, height))
     sns.heatmap(
         diff,
@@ -77,7 +84,8 @@ def difference_heatmap(comparisons: pd.DataFrame, *, kinds: tuple[str, ...] | No
 def language_scores(results: pd.DataFrame, *, metric: str = "accuracy", seed: int = 0) -> sns.FacetGrid:
     """Per-language mean score of each condition with a 95% bootstrap CI over seeds, one panel per target.
 
-    Conditions are labelled ``intermediate / condition``; the interval is
+    Conditions are labelled ``intermediate / condition`` and ordered by kind
+    (none, monolingual, code-switched), as in the report's tables; the interval is
     seaborn's percentile bootstrap of the mean over seeds (seeded), which with
     few seeds is narrow and descriptive, not a test.
     """
@@ -86,12 +94,20 @@ def language_scores(results: pd.DataFrame, *, metric: str = "accuracy", seed: in
     data["condition"] = np.where(
         data["intermediate"] == "none", data["condition"], data["intermediate"] + " / " + data["condition"]
     )
+    kind_order = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    hue_order = list(
+        data.assign(order=data["condition_kind"].map(kind_order))
+        .sort_values(["order", "condition"])["condition"]
+        .drop_duplicates()
+    )
     grid = sns.catplot(
         data=data,
         x="language",
         y="score",
         hue="condition",
+        hue_order=hue_order,
         col="target",
+        col_wrap=2 if data["target"].nunique() > 2 else None,
         kind="point",
         errorbar=("ci", 95),
         seed=seed,

@@ -6,6 +6,9 @@ test has nearly the same power) with the effect in score units divided by the
 pooled seed standard deviation observed in the experiment. That standard
 deviation is itself estimated from a few seeds, so the answers are rough
 planning figures, not guarantees.
+
+`seeds_to_reach` answers a prior question that needs no data: how many seeds an
+exact permutation test needs before any result can be significant at all.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from statsmodels.stats.power import TTestIndPower
 
 from xlt_lib.stats.errors import StatsError
 from xlt_lib.stats.examples import Alternative
-from xlt_lib.stats.seeds import seed_scores
+from xlt_lib.stats.seeds import min_attainable_p, seed_scores
 
 _POWER = TTestIndPower()
 
@@ -87,3 +90,19 @@ def seeds_needed(
     alt = "larger" if alternative in ("greater", "less") else "two-sided"
     n = _POWER.solve_power(effect_size=d, nobs1=None, alpha=alpha, power=power, ratio=1.0, alternative=alt)
     return max(2, math.ceil(float(np.asarray(n).item()) - 1e-9))
+
+
+def seeds_to_reach(alpha: float = 0.05, *, alternative: Alternative = "two-sided", limit: int = 1000) -> int:
+    """Fewest seeds per condition (equal numbers) with which an exact permutation test can reach ``alpha``.
+
+    Below this number no outcome of the seeds, however large the difference,
+    can make the distribution-free test significant (its `min_attainable_p`
+    floor is above ``alpha``): 4 per condition for a two-sided test at 0.05
+    (2 / C(8, 4) = 0.029; 3 give 0.1). A necessary number, not a sufficient
+    one: detecting a given effect with some power needs `seeds_needed`.
+    """
+    _check(alpha, 0.5)
+    for n in range(1, limit + 1):
+        if min_attainable_p(n, n, alternative=alternative) <= alpha:
+            return n
+    raise StatsError(f"alpha={alpha!r}: no number of seeds up to {limit} reaches it")

@@ -2,21 +2,33 @@
 
 The significance notebook's conclusions are generated here, from the tables of
 `xlt_lib.stats.compare`, so that what the report says is tested code and always
-matches the numbers: a difference is called an improvement only when the
-corrected test says so, a non-significant result is reported as "no evidence"
-together with the smallest effect the seeds could have detected, and a result
-that the number of seeds made impossible is called that.
+matches the numbers. Each average comparison is in one of four states, and the
+words follow the state, never more:
+
+- *significant*: the corrected test supports a difference, in its direction;
+- *not significant*: "no significant difference", with the smallest effect the
+  seeds could have detected (absence of evidence, not evidence of absence);
+- *cannot tell*: no test over seeds can reach α with these seeds (one seed per
+  condition, zero variance, or a permutation test whose floor is above α). The
+  words then give the observed difference, the smallest attainable p-value and
+  the seeds needed, and say nothing about support either way;
+- *not compared*: the design's comparison lacks a condition kind; the words say
+  which and why.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from xlt_lib.stats.aso import ASO_THRESHOLD
 from xlt_lib.stats.compare import AVERAGE, COMPARISON_KINDS, MAIN_COMPARISON, replicability_table
+from xlt_lib.stats.errors import StatsError
+from xlt_lib.stats.power import seeds_needed, seeds_to_reach
+from xlt_lib.stats.seeds import min_attainable_p
 
 TEST_NAMES = {"welch": "Welch's t-test", "permutation": "the two-sample permutation test"}
 CORRECTION_NAMES = {
@@ -32,6 +44,7 @@ KIND_WORDS = {
     "monolingual": "monolingual",
     "none": "no intermediate training",
 }
+State = Literal["significant", "not significant", "cannot tell"]
 
 
 def _points(value: float, metric: str) -> float:
@@ -55,20 +68,38 @@ def _p(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _seeds_word(counts: list[int]) -> str:
+    return "seed" if counts == [1] else "seeds"
+
+
 def _condition(name: str, kind: str) -> str:
     return f"{KIND_WORDS[kind]} ({name})" if kind != "none" else f"no intermediate training ({name})"
+
+
+def _compared(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The rows of comparisons that were made (tables from before ``compared`` existed count as made)."""
+    if "compared" not in comparisons.columns:
+        return comparisons
+    return comparisons[comparisons["compared"].astype(bool)]
+
+
+def _not_compared(comparisons: pd.DataFrame) -> pd.DataFrame:
+    if "compared" not in comparisons.columns:
+        return comparisons.iloc[0:0]
+    return comparisons[~comparisons["compared"].astype(bool)]
 
 
 def describe_methods(comparisons: pd.DataFrame) -> str:
     """One paragraph saying what was tested: unit of analysis, tests, sidedness, families, correction."""
     attrs = comparisons.attrs
     alpha = attrs.get("alpha", 0.05)
+    made = _compared(comparisons)
     correction = str(comparisons["correction"].iloc[0])
     test = str(comparisons["test"].iloc[0])
-    seeds = sorted(set(comparisons["n_treatment"]) | set(comparisons["n_reference"]))
+    seeds = sorted(set(made["n_treatment"]) | set(made["n_reference"]))
     return (
         f"The unit of analysis is the training run (seed): each condition is represented by its "
-        f"{'/'.join(map(str, seeds))} seeds, treated as independent samples. Every difference is "
+        f"{'/'.join(map(str, seeds))} {_seeds_word(seeds)}, treated as independent samples. Every difference is "
         f"treatment minus reference. The primary test is {TEST_NAMES[test]} (two-sided, H0: equal mean "
         f"{comparisons['metric'].iloc[0]}); p-values are corrected with {CORRECTION_NAMES[correction]} "
         f"within each comparison kind across targets, intermediate tasks and languages (the averages over "
@@ -79,53 +110,136 @@ def describe_methods(comparisons: pd.DataFrame) -> str:
     )
 
 
+def _floor(row: pd.Series) -> float:
+    """The exact permutation test's smallest attainable two-sided p-value for the row's seed counts."""
+    floor = row.get("min_attainable_p", np.nan)
+    if pd.isna(floor):
+        floor = min_attainable_p(max(int(row["n_treatment"]), 1), max(int(row["n_reference"]), 1))
+    return float(floor)
+
+
+def comparison_state(row: pd.Series, alpha: float) -> State:
+    """Whether a row's corrected test is significant, not significant, or could not reach ``alpha`` at all.
+
+    *cannot tell* covers fewer than 2 seeds in a condition, an undefined test
+    (zero variance in both conditions), and a primary permutation test whose
+    floor (`xlt_lib.stats.seeds.min_attainable_p`) is above ``alpha``.
+    """
+    if row["n_treatment"] < 2 or row["n_reference"] < 2 or pd.isna(row["p_value"]):
+        return "cannot tell"
+    if row["significant"]:
+        return "significant"
+    if row["test"] == "permutation" and _floor(row) > alpha:
+        return "cannot tell"
+    return "not significant"
+
+
+def _pooled_sd(row: pd.Series) -> float:
+    n_t, n_r = int(row["n_treatment"]), int(row["n_reference"])
+    if n_t < 2 or n_r < 2:
+        return float("nan")
+    variance = ((n_t - 1) * row["sd_treatment"] ** 2 + (n_r - 1) * row["sd_reference"] ** 2) / (n_t + n_r - 2)
+    return float(np.sqrt(variance))
+
+
+def seeds_advice(row: pd.Series, alpha: float) -> str:
+    """How many seeds per condition a comparison would need, in words (`xlt_lib.stats.power`).
+
+    Always the fewest seeds with which the exact permutation test can reach
+    ``alpha`` at all; with at least 2 seeds per condition and a non-zero
+    difference and spread, also the seeds that would detect the observed
+    difference with 80% power (t-test power with the observed pooled seed sd,
+    a rough planning figure).
+    """
+    metric = row["metric"]
+    floor_seeds = seeds_to_reach(alpha)
+    words = (
+        f"the exact permutation test needs at least {floor_seeds} seeds per condition before it can reach "
+        f"α = {alpha:g} at all"
+    )
+    sd = _pooled_sd(row)
+    if np.isnan(sd):
+        return words + (
+            "; the seed-to-seed spread cannot be estimated from one seed, so the number of seeds that would "
+            "detect a difference of this size is unknown"
+        )
+    try:
+        needed = seeds_needed(row["diff"], sd, alpha=alpha)
+    except StatsError:  # no difference or no spread: nothing to plan for
+        return words
+    return words + (
+        f"; detecting a true difference of the observed size ({_points(abs(row['diff']), metric):.2f} "
+        f"{_unit(metric)}) with 80% probability would take about {needed} seeds per condition "
+        f"(t-test power with the observed seed spread, a rough estimate)"
+    )
+
+
 def _average_sentence(avg: pd.Series, kind_t: str, kind_r: str, n_languages: int, alpha: float) -> str:
     metric = avg["metric"]
     unit = _unit(metric)
     diff = _points(avg["diff"], metric)
     direction = "above" if diff > 0 else "below" if diff < 0 else "equal to"
-    ci = (
-        f"{100 * (1 - alpha):g}% CI [{_points(avg['ci_low'], metric):+.2f}, {_points(avg['ci_high'], metric):+.2f}]"
-        if not np.isnan(avg["ci_low"])
-        else "no CI"
-    )
+    details = [
+        f"{_points(avg['mean_treatment'], metric):.2f} vs {_points(avg['mean_reference'], metric):.2f}"
+    ]
+    if not np.isnan(avg["ci_low"]):
+        details.append(
+            f"{100 * (1 - alpha):g}% CI [{_points(avg['ci_low'], metric):+.2f}, "
+            f"{_points(avg['ci_high'], metric):+.2f}]"
+        )
+    details.append(f"{avg['n_treatment']} vs {avg['n_reference']} seeds")
+    if not pd.isna(avg["p_value"]):
+        details.append(
+            f"{TEST_NAMES[avg['test']]} {_p_is(avg['p_value'])}, corrected {_p_is(avg['p_adjusted'])}"
+        )
     return (
         f"Averaged over {n_languages} languages, {_condition(avg['treatment'], kind_t)} scored "
-        f"{abs(diff):.2f} {unit} {direction} {_condition(avg['reference'], kind_r)} "
-        f"({_points(avg['mean_treatment'], metric):.2f} vs {_points(avg['mean_reference'], metric):.2f}; {ci}; "
-        f"{avg['n_treatment']} vs {avg['n_reference']} seeds; {TEST_NAMES[avg['test']]} {_p_is(avg['p_value'])}, "
-        f"corrected {_p_is(avg['p_adjusted'])})."
+        f"{abs(diff):.2f} {unit} {direction} {_condition(avg['reference'], kind_r)} ({'; '.join(details)})."
+    )
+
+
+def _cannot_tell(avg: pd.Series, treatment: str, reference: str, alpha: float) -> str:
+    """Why no test can reach alpha here, the observed difference, the floor, and the seeds needed."""
+    metric = avg["metric"]
+    n_t, n_r = int(avg["n_treatment"]), int(avg["n_reference"])
+    floor = _floor(avg)
+    if n_t < 2 or n_r < 2:
+        why = (
+            f"a test over seeds needs at least 2 seeds per condition, and with {n_t} vs {n_r} seeds the "
+            f"smallest p-value an exact permutation test could return is {floor:.3g}"
+        )
+    elif pd.isna(avg["p_value"]):
+        why = f"{TEST_NAMES[avg['test']]} is undefined because neither condition varies over its {n_t} seeds"
+    else:
+        why = (
+            f"with {n_t} vs {n_r} seeds the exact permutation test cannot go below p = {floor:.3g}, "
+            f"above α = {alpha:g}"
+        )
+    return (
+        f"These runs cannot tell whether {treatment} training differs from {reference}: {why}. The observed "
+        f"difference ({_points(avg['diff'], metric):+.2f} {_unit(metric)}) is descriptive only. To test it, "
+        f"{seeds_advice(avg, alpha)}."
     )
 
 
 def _verdict(avg: pd.Series, kind_t: str, kind_r: str, alpha: float) -> str:
     metric = avg["metric"]
     treatment, reference = KIND_WORDS[kind_t], KIND_WORDS[kind_r]
-    if kind_r == "none":
-        reference = "no intermediate training"
-    if np.isnan(avg["p_value"]):
-        return (
-            f"The data cannot answer whether {treatment} training differs from {reference}: "
-            "a test over seeds needs at least 2 seeds per condition."
-        )
-    floor = avg["min_attainable_p"]
-    if avg["significant"]:
+    state = comparison_state(avg, alpha)
+    if state == "cannot tell":
+        return _cannot_tell(avg, treatment, reference, alpha)
+    floor = _floor(avg)
+    if state == "significant":
         better = avg["diff"] > 0
         caveat = (
             f" With {avg['n_treatment']} vs {avg['n_reference']} seeds this rests on the t-test's normality "
             f"assumption: the distribution-free permutation test cannot go below p = {floor:.3g}."
-            if avg["test"] == "welch" and not np.isnan(floor) and floor > alpha
+            if avg["test"] == "welch" and floor > alpha
             else ""
         )
         return (
             f"The data support that {treatment} training is {'better' if better else 'worse'} than "
             f"{reference} on average (significant after correction at α = {alpha:g}).{caveat}"
-        )
-    if avg["test"] == "permutation" and not np.isnan(floor) and floor > alpha:
-        return (
-            f"The data cannot show a difference between {treatment} training and {reference}: with "
-            f"{avg['n_treatment']} vs {avg['n_reference']} seeds the exact permutation test cannot go below "
-            f"p = {floor:.3g}, above α = {alpha:g}. More seeds are needed before any conclusion."
         )
     mde = avg["mde"]
     power = (
@@ -140,8 +254,14 @@ def _verdict(avg: pd.Series, kind_t: str, kind_r: str, alpha: float) -> str:
     )
 
 
-def _language_sentence(rep: pd.Series, correction: str, kind_t: str) -> str:
+def _language_sentence(
+    rep: pd.Series, group: pd.DataFrame, correction: str, kind_t: str, alpha: float
+) -> str:
     n = rep["n_languages"]
+    languages = group[group["language"] != AVERAGE]
+    testable = [comparison_state(row, alpha) != "cannot tell" for _, row in languages.iterrows()]
+    if not any(testable):
+        return f"Per language ({n} languages), no test can reach α either, for the same reason."
     words = (
         f"Per language, the difference is significant after {CORRECTION_NAMES[correction]} correction in "
         f"{rep['significant_better']} of {n} languages in favour of {KIND_WORDS[kind_t]} training and in "
@@ -157,6 +277,8 @@ def _language_sentence(rep: pd.Series, correction: str, kind_t: str) -> str:
 
 
 def _aso_sentence(avg: pd.Series, kind_t: str) -> str:
+    if avg["n_treatment"] < 2 or avg["n_reference"] < 2:
+        return ""  # ASO compares score distributions: one score per condition is no distribution
     eps, reverse = avg["aso_eps_min"], avg["aso_eps_min_reverse"]
     level = avg["aso_confidence"]
     if eps < ASO_THRESHOLD:
@@ -168,111 +290,195 @@ def _aso_sentence(avg: pd.Series, kind_t: str) -> str:
     return f"ASO on the averages: eps_min = {eps:.2f} (reverse {reverse:.2f}) at confidence {level:.3g}: {reading}."
 
 
+def _secondary_line(values: tuple, avg: pd.Series, alpha: float) -> str:
+    target, intermediate, kind, treatment, reference = values
+    kind_t, _ = COMPARISON_KINDS[kind]
+    metric = avg["metric"]
+    state = comparison_state(avg, alpha)
+    observed = f"{_points(avg['diff'], metric):+.2f} {_unit(metric)}"
+    if state == "cannot tell":
+        return (
+            f"- {target}, {intermediate}: {KIND_WORDS[kind_t]} ({treatment}) vs no intermediate training "
+            f"({reference}): no test can reach α with {avg['n_treatment']} vs {avg['n_reference']} seeds "
+            f"(observed {observed}, smallest attainable p = {_floor(avg):.3g})."
+        )
+    relation = (
+        ("significantly better than" if avg["diff"] > 0 else "significantly worse than")
+        if state == "significant"
+        else "not significantly different from"
+    )
+    caveat = (
+        f"; rests on the t-test's normality assumption: the permutation test cannot go below p = {_floor(avg):.3g}"
+        if state == "significant" and avg["test"] == "welch" and _floor(avg) > alpha
+        else ""
+    )
+    return (
+        f"- {target}, {intermediate}: {KIND_WORDS[kind_t]} ({treatment}) is {relation} no intermediate training "
+        f"({reference}) on average ({observed}, corrected {_p_is(avg['p_adjusted'])}{caveat})."
+    )
+
+
+def _skipped_lines(comparisons: pd.DataFrame) -> list[str]:
+    skipped = _not_compared(comparisons)
+    return [
+        f"- {row['target']}, {row['intermediate']}: {row['comparison']}: "
+        + str(row["note"]).removeprefix("not compared: ")
+        + "."
+        for _, row in skipped.iterrows()
+    ]
+
+
+def _overall(tally: dict[str, int], comparisons: pd.DataFrame, alpha: float) -> str:
+    question = (
+        "whether code-switched intermediate training improves zero-shot transfer over monolingual "
+        "intermediate training"
+    )
+    total = sum(tally.values())
+    if total == 0:
+        reasons = _not_compared(comparisons)
+        reasons = reasons[reasons["comparison"] == MAIN_COMPARISON]["note"].str.removeprefix("not compared: ")
+        return (
+            f"Overall, these runs cannot answer the study's question, {question}: no code-switched vs monolingual "
+            f"comparison could be made ({'; '.join(dict.fromkeys(reasons))})."
+        )
+    if tally["cannot tell"] == total:
+        made = _compared(comparisons)
+        seeds = sorted(set(made["n_treatment"]) | set(made["n_reference"]))
+        return (
+            f"Overall, these runs cannot answer {question}: with {'/'.join(map(str, seeds))} {_seeds_word(seeds)} per "
+            f"condition no test over seeds can reach α = {alpha:g}, so the differences above are descriptive "
+            f"only. The exact permutation test needs at least {seeds_to_reach(alpha)} seeds per condition "
+            "before it can reach α at all."
+        )
+    if tally["better"] == total:
+        return (
+            "Overall, the data support the hypothesis: code-switched intermediate training improved average "
+            f"zero-shot transfer over monolingual intermediate training in all {total} comparison(s)."
+        )
+    if tally["not significant"] == total:
+        return (
+            "Overall, the data do not support the hypothesis that code-switched intermediate training improves "
+            f"zero-shot transfer over monolingual intermediate training: none of the {total} comparison(s) shows a "
+            "significant average difference."
+        )
+    untestable = (
+        f", and cannot be tested with these seeds in {tally['cannot tell']}" if tally["cannot tell"] else ""
+    )
+    return (
+        f"Overall, the evidence is mixed: code-switched intermediate training is significantly better on "
+        f"average in {tally['better']}, significantly worse in {tally['worse']}, not distinguishable in "
+        f"{tally['not significant']}{untestable} of {total} comparison(s)."
+    )
+
+
 def describe_findings(comparisons: pd.DataFrame, *, alpha: float | None = None) -> str:
     """A short Markdown summary, in words, of what the comparison table supports.
 
     One paragraph per (target, intermediate task, treatment, reference) of the
     main comparison (code-switched vs monolingual) built from its ``avg`` row
     and its per-language rows, then one line per comparison with the
-    no-intermediate baseline, and a closing overall verdict. Every claim is
-    hedged by the corrected test: "support" only when significant, otherwise
-    "no significant difference" with the detectable effect, or "cannot show"
-    when the number of seeds rules significance out.
+    no-intermediate baseline, the comparisons that could not be made and why,
+    and a closing overall verdict. Every claim follows `comparison_state`:
+    "support" only when significant, "no significant difference" with the
+    detectable effect otherwise, and, when no test could reach α with these
+    seeds, the observed difference with the smallest attainable p-value and the
+    seeds needed, and no word on support either way.
     """
     alpha = float(comparisons.attrs.get("alpha", 0.05)) if alpha is None else alpha
     correction = str(comparisons["correction"].iloc[0])
-    replicability = replicability_table(comparisons, alpha=alpha)
+    made = _compared(comparisons)
+    replicability = replicability_table(made, alpha=alpha).set_index(
+        ["target", "intermediate", "comparison", "treatment", "reference"]
+    )
     key = ["target", "intermediate", "comparison", "treatment", "reference"]
     parts = [describe_methods(comparisons), ""]
-    tally = {"better": 0, "worse": 0, "unclear": 0}
-    main = comparisons[comparisons["comparison"] == MAIN_COMPARISON]
-    for values, group in main.groupby(key, sort=False):
+    tally = {"better": 0, "worse": 0, "not significant": 0, "cannot tell": 0}
+    for values, group in made[made["comparison"] == MAIN_COMPARISON].groupby(key, sort=False):
         target, intermediate, kind, _, _ = values
         kind_t, kind_r = COMPARISON_KINDS[kind]
         avg = group[group["language"] == AVERAGE].iloc[0]
-        rep = replicability.set_index(key).loc[values]
-        n_languages = int(rep["n_languages"])
-        parts.append(
+        rep = replicability.loc[values]
+        sentences = [
+            _average_sentence(avg, kind_t, kind_r, int(rep["n_languages"]), alpha),
+            _verdict(avg, kind_t, kind_r, alpha),
+            _language_sentence(rep, group, correction, kind_t, alpha),
+            _aso_sentence(avg, kind_t),
+        ]
+        parts += [
             f"**{target}, intermediate task {intermediate}: {avg['treatment']} vs {avg['reference']}.** "
-            + " ".join(
-                [
-                    _average_sentence(avg, kind_t, kind_r, n_languages, alpha),
-                    _verdict(avg, kind_t, kind_r, alpha),
-                    _language_sentence(rep, correction, kind_t),
-                    _aso_sentence(avg, kind_t),
-                ]
-            )
-        )
-        parts.append("")
-        if avg["significant"]:
-            tally["better" if avg["diff"] > 0 else "worse"] += 1
-        else:
-            tally["unclear"] += 1
+            + " ".join(s for s in sentences if s),
+            "",
+        ]
+        state = comparison_state(avg, alpha)
+        tally[("better" if avg["diff"] > 0 else "worse") if state == "significant" else state] += 1
 
-    baseline_lines = []
-    for values, group in comparisons[comparisons["comparison"] != MAIN_COMPARISON].groupby(key, sort=False):
-        target, intermediate, kind, treatment, reference = values
-        kind_t, _ = COMPARISON_KINDS[kind]
-        avg = group[group["language"] == AVERAGE].iloc[0]
-        metric = avg["metric"]
-        state = (
-            ("significantly better than" if avg["diff"] > 0 else "significantly worse than")
-            if avg["significant"]
-            else "not significantly different from"
-        )
-        baseline_lines.append(
-            f"- {target}, {intermediate}: {KIND_WORDS[kind_t]} ({treatment}) is {state} no intermediate training "
-            f"({reference}) on average ({_points(avg['diff'], metric):+.2f} {_unit(metric)}, "
-            f"corrected {_p_is(avg['p_adjusted'])})."
-        )
-    if baseline_lines:
-        parts += ["Against the baseline without intermediate training:", "", *baseline_lines, ""]
-
-    total = sum(tally.values())
-    if tally["better"] == total:
-        overall = (
-            "Overall, the data support the hypothesis: code-switched intermediate training improved average "
-            f"zero-shot transfer over monolingual intermediate training in all {total} comparison(s)."
-        )
-    elif tally["better"] == 0 and tally["worse"] == 0:
-        overall = (
-            "Overall, the data do not support the hypothesis that code-switched intermediate training improves "
-            f"zero-shot transfer over monolingual intermediate training: none of the {total} comparison(s) shows a "
-            "significant average difference."
-        )
-    else:
-        overall = (
-            f"Overall, the evidence is mixed: code-switched intermediate training is significantly better on "
-            f"average in {tally['better']}, significantly worse in {tally['worse']}, and not distinguishable in "
-            f"{tally['unclear']} of {total} comparison(s)."
-        )
-    parts.append(overall)
+    secondary = made[made["comparison"] != MAIN_COMPARISON]
+    lines = [
+        _secondary_line(values, group[group["language"] == AVERAGE].iloc[0], alpha)
+        for values, group in secondary.groupby(key, sort=False)
+    ]
+    if lines:
+        parts += ["Against the baseline without intermediate training:", "", *lines, ""]
+    skipped = _skipped_lines(comparisons)
+    if skipped:
+        parts += ["Comparisons that could not be made:", "", *skipped, ""]
+    parts.append(_overall(tally, comparisons, alpha))
     return "\n".join(parts).strip() + "\n"
 
 
 def _mean_sd(mean: float, sd: float, metric: str) -> str:
+    if np.isnan(mean):
+        return ""
     if np.isnan(sd):
         return f"{_points(mean, metric):.2f}"
     return f"{_points(mean, metric):.2f} ± {_points(sd, metric):.2f}"
 
 
-def format_comparisons(comparisons: pd.DataFrame) -> pd.DataFrame:
-    """The comparison table for reading: scores in points, mean ± sd, the CI as text, p-values rounded."""
-    rows = []
+def format_comparisons(
+    comparisons: pd.DataFrame, *, rows: Literal["all", "average", "languages"] = "all"
+) -> pd.DataFrame:
+    """The comparison table for reading: scores in points, mean ± sd, the CI as text, p-values rounded.
+
+    ``n seeds`` counts the seeds of each condition (treatment vs reference).
+    ``rows``: ``"all"``; ``"average"``, the ``avg`` row of each comparison and
+    one row per comparison that could not be made, with the reason in ``note``
+    (a compact overview; the per-language differences are also in
+    `xlt_lib.stats.plots.difference_heatmap`); or ``"languages"``, the
+    per-language rows only (the detail the overview leaves out).
+    """
+    if rows not in ("all", "average", "languages"):
+        raise StatsError(f"rows={rows!r}: expected 'all', 'average' or 'languages'")
+    shown = []
     for _, r in comparisons.iterrows():
+        compared = bool(r.get("compared", True))
+        is_average = r["language"] == AVERAGE
+        if (rows == "average" and compared and not is_average) or (
+            rows == "languages" and (is_average or not compared)
+        ):
+            continue
         metric = r["metric"]
+        if not compared:
+            shown.append(
+                {
+                    "target": r["target"],
+                    "intermediate": r["intermediate"],
+                    "comparison": r["comparison"],
+                    "note": r["note"],
+                }
+            )
+            continue
         ci = (
             f"[{_points(r['ci_low'], metric):+.2f}, {_points(r['ci_high'], metric):+.2f}]"
             if not np.isnan(r["ci_low"])
             else ""
         )
-        rows.append(
+        shown.append(
             {
                 "target": r["target"],
                 "intermediate": r["intermediate"],
                 "comparison": f"{r['treatment']} vs {r['reference']}",
                 "language": r["language"],
-                "seeds": f"{r['n_treatment']} vs {r['n_reference']}",
+                "n seeds": f"{r['n_treatment']} vs {r['n_reference']}",
                 "treatment": _mean_sd(r["mean_treatment"], r["sd_treatment"], metric),
                 "reference": _mean_sd(r["mean_reference"], r["sd_reference"], metric),
                 "diff": f"{_points(r['diff'], metric):+.2f}",
@@ -282,11 +488,16 @@ def format_comparisons(comparisons: pd.DataFrame) -> pd.DataFrame:
                 "significant": "yes" if r["significant"] else "no",
                 "p (permutation)": _p(r["p_permutation"]),
                 "min. p": _p(r["min_attainable_p"]),
-                "ASO eps_min": f"{r['aso_eps_min']:.2f}",
+                "ASO eps_min": f"{r['aso_eps_min']:.2f}" if not pd.isna(r["aso_eps_min"]) else "",
                 "note": r["note"],
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(shown)
+    if table.empty:
+        return table
+    # Rows of comparisons not made have fewer columns: keep the others' order, the note last.
+    columns = [c for c in table.columns if c != "note"] + ["note"]
+    return table[columns].fillna("")
 
 
 def format_examples(examples: pd.DataFrame) -> pd.DataFrame:
@@ -297,7 +508,7 @@ def format_examples(examples: pd.DataFrame) -> pd.DataFrame:
             "intermediate": examples["intermediate"],
             "comparison": examples["treatment"] + " vs " + examples["reference"],
             "language": examples["language"],
-            "seeds": np.where(
+            "pairing": np.where(
                 examples["pairing"] == "pooled", "pooled", "seed " + examples["seed"].astype("string")
             ),
             "examples": examples["n_examples"],
@@ -314,3 +525,57 @@ def format_examples(examples: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table
+
+
+def _counts(frame: pd.DataFrame) -> str:
+    """``better / worse of n``: significant rows in each direction."""
+    better = int((frame["significant"] & (frame["diff"] > 0)).sum())
+    worse = int((frame["significant"] & (frame["diff"] < 0)).sum())
+    return f"{better} / {worse} of {len(frame)}"
+
+
+def summarize_examples(examples: pd.DataFrame) -> pd.DataFrame:
+    """The example-level results in one row per comparison, instead of one per language and seed.
+
+    Over the comparison's languages: the mean and range of the pooled
+    (mean-over-seeds) difference in points; in how many languages the pooled
+    test is significant after correction in favour of / against the treatment;
+    the same count over every (language, seed) pair of the per-seed tests; and
+    the smallest corrected pooled p-value. `format_examples` has every row.
+    """
+    key = ["target", "intermediate", "comparison", "treatment", "reference"]
+    rows = []
+    for values, group in examples.groupby(key, sort=False):
+        target, intermediate, _, treatment, reference = values
+        pooled = group[group["pairing"] == "pooled"]
+        per_seed = group[group["pairing"] == "seed"]
+        diffs = 100 * pooled["diff"]
+        rows.append(
+            {
+                "target": target,
+                "intermediate": intermediate,
+                "comparison": f"{treatment} vs {reference}",
+                "languages": len(pooled),
+                "examples per language": int(pooled["n_examples"].median()) if len(pooled) else 0,
+                "mean diff": f"{diffs.mean():+.2f}",
+                "diff range": f"[{diffs.min():+.2f}, {diffs.max():+.2f}]",
+                "pooled: significant better / worse": _counts(pooled),
+                "per seed: significant better / worse": _counts(per_seed) if len(per_seed) else "",
+                "smallest p adjusted (pooled)": _p(pooled["p_adjusted"].min()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def runs_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Completed runs per target and condition: ``n_seeds`` (a count), ``seed_list`` (the seeds), languages."""
+    keys = ["target", "intermediate", "condition", "condition_kind"]
+    return (
+        results.groupby(keys)
+        .agg(
+            n_seeds=("seed", "nunique"),
+            seed_list=("seed", lambda s: ", ".join(map(str, sorted(s.unique())))),
+            n_languages=("language", "nunique"),
+        )
+        .reset_index()
+    )
