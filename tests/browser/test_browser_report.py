@@ -130,7 +130,7 @@ def test_report_index_renders_with_working_links(
             name = "report-significance.png"
         page.screenshot(path=str(artifacts_dir / name), full_page=True)
 
-    # nbconvert's pages name require.js and MathJax on a CDN; offline they render without them.
+    # Kept as an artefact: any request the pages tried to send off this machine (expected: none).
     (artifacts_dir / "report-external-requests.txt").write_text("\n".join(sorted(set(browser_page.blocked))))
 
     transfer_pages = [link for link in run_links if "transfer-" in link]
