@@ -5,6 +5,7 @@ No browser here: these check the server over its REST API, in a few seconds.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -48,12 +49,16 @@ def test_headless_lab_command_is_local_and_pinned_to_its_port(tmp_path: Path) ->
 
 def test_make_lab_runs_this_module() -> None:
     """``make lab`` must go through `xlt_lib.lab` (the command line the browser tests check)."""
+    # Under `make test` this runs inside make: drop the parent's MAKEFLAGS/MAKELEVEL so
+    # the child prints no "Entering directory" lines around the recipe.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     done = subprocess.run(
-        ["make", "-n", "lab", "LAB_ARGS=--port=8890"],
+        ["make", "--no-print-directory", "-n", "lab", "LAB_ARGS=--port=8890"],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if done.returncode != 0:
         pytest.skip(f"make is not usable here: {done.stderr.strip()[:200]}")
