@@ -7,7 +7,7 @@ the targets, the seeds, the training settings per phase and where to execute::
     name: demo
     model: offline-default            # or a hub id, a local folder, or a list of them
     data_dir: null                    # optional; default: XLT_DATA_DIR, ../shared/data, the hub
-    intermediate_tasks: [mnli]
+    intermediate_tasks: [mnli]        # or also {multitask: {tasks: all, sampler: temperature, temperature: 2.0}}
     conditions:
       baseline: {kind: none}
       mono: {kind: monolingual}
@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from xlt_lib.errors import XltError
+from xlt_lib.errors import ConfigError, XltError
 from xlt_lib.experiment.checks import Checker, plain, suggest
 from xlt_lib.experiment.yamlio import KeyPath, load_yaml
+from xlt_lib.training.multitask_spec import MultiTaskSpec
 
 ConditionKind = Literal["none", "monolingual", "codeswitched"]
 CONDITION_KINDS: tuple[str, ...] = ("none", "monolingual", "codeswitched")
@@ -135,7 +136,7 @@ class Experiment:
     description: str
     models: tuple[str, ...]
     data_dir: str | None
-    intermediate_tasks: tuple[str, ...]
+    intermediate_tasks: tuple[str | MultiTaskSpec, ...]
     conditions: tuple[Condition, ...]
     targets: tuple[Target, ...]
     seeds: tuple[int, ...]
@@ -242,7 +243,7 @@ class _Parser:
             )
         return name
 
-    def _intermediate_tasks(self, value: Any, needs: list[str]) -> list[str]:
+    def _intermediate_tasks(self, value: Any, needs: list[str]) -> list[str | MultiTaskSpec]:
         if value is None or value == []:
             if needs:
                 raise self.check.error(
@@ -250,12 +251,58 @@ class _Parser:
                     f"conditions {', '.join(needs)} need at least one intermediate task",
                 )
             return []
-        names = self.check.string_list(value, ("intermediate_tasks",))
-        keyed = isinstance(value, list)
-        return [
-            self._task(n, ("intermediate_tasks", i) if keyed else ("intermediate_tasks",), target=False)
-            for i, n in enumerate(names)
-        ]
+        key: KeyPath = ("intermediate_tasks",)
+        items = [value] if isinstance(value, str) else self.check.sequence(value, key)
+        out: list[str | MultiTaskSpec] = []
+        for i, item in enumerate(items):
+            item_key = key if isinstance(value, str) else (*key, i)
+            if isinstance(item, dict):
+                entry: str | MultiTaskSpec = self._multitask(item, item_key)
+            else:
+                entry = self._task(item, item_key, target=False)
+            name = entry if isinstance(entry, str) else entry.name
+            if name in [e if isinstance(e, str) else e.name for e in out]:
+                hint = " (give each multitask entry its own name)" if isinstance(entry, MultiTaskSpec) else ""
+                raise self.check.error(item_key, f"{name!r} is listed twice{hint}")
+            out.append(entry)
+        return out
+
+    def _multitask(self, value: Any, key: KeyPath) -> MultiTaskSpec:
+        """``{multitask: {tasks: all | [...], sampler: ..., temperature: ..., name: ...}}``."""
+        from xlt_lib.training.multitask_spec import KEYS, SAMPLERS, available_intermediate_tasks
+
+        c = self.check
+        outer = c.mapping(value, key, ("multitask",), required=("multitask",))
+        mkey: KeyPath = (*key, "multitask")
+        spec = c.mapping(outer["multitask"], mkey, KEYS, required=("tasks",))
+        tkey: KeyPath = (*mkey, "tasks")
+        values: dict[str, Any] = {}
+        if spec["tasks"] == "all":
+            try:
+                values["tasks"] = available_intermediate_tasks(self.data_dir)
+            except XltError as exc:
+                raise c.error(tkey, str(exc).removeprefix("tasks: ")) from None
+        elif isinstance(spec["tasks"], str):
+            raise c.error(tkey, f"expected 'all' or a list of intermediate tasks, got {spec['tasks']!r}")
+        else:
+            names: list[str] = []
+            for j, item in enumerate(c.sequence(spec["tasks"], tkey)):
+                name = self._task(item, (*tkey, j), target=False)
+                if name in names:
+                    raise c.error((*tkey, j), f"{name!r} is listed twice")
+                names.append(name)
+            values["tasks"] = tuple(names)
+        if "sampler" in spec:
+            values["sampler"] = c.string(spec["sampler"], (*mkey, "sampler"), choices=SAMPLERS)
+        if "temperature" in spec:
+            values["temperature"] = c.number(spec["temperature"], (*mkey, "temperature"))
+        if "name" in spec:
+            values["name"] = c.string(spec["name"], (*mkey, "name"))
+        try:
+            return MultiTaskSpec(**values)
+        except ConfigError as exc:
+            field, _, message = str(exc).partition(": ")
+            raise c.error((*mkey, field) if field in KEYS else mkey, message) from None
 
     def _targets(self, value: Any) -> list[Target]:
         from xlt_lib.tasks import get_task

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +77,23 @@ def model_bytes(model: str) -> int | None:
 
 
 def estimate(run: RunSpec) -> RunCost:
-    """Upper-bound cost of one run."""
+    """Upper-bound cost of one run (a multi-task phase 2: the sum over its tasks)."""
     from xlt_lib.tasks import get_task
 
     settings: dict[str, Any] = run.settings
+    if run.phase == "intermediate" and run.multitask is not None:
+        epochs = settings.get("epochs_by_task", {}).get(run.intermediate, settings["epochs"])
+        one_task = {**settings, "epochs": epochs, "epochs_by_task": {}}
+        parts = [
+            estimate(replace(run, intermediate=task, multitask=None, settings=one_task))
+            for task in run.multitask["tasks"]
+        ]
+        train = None if any(p.train_examples is None for p in parts) else sum(p.train_examples for p in parts)
+        if settings.get("max_steps"):
+            train = parts[0].train_examples  # max_steps counts steps over all tasks together
+        evaluated = [p.eval_examples for p in parts]
+        evaluation = None if any(n is None for n in evaluated) else sum(n for n in evaluated if n)
+        return RunCost(train, evaluation, parts[0].disk_bytes)
     task_name = run.intermediate if run.phase == "intermediate" else str(run.target)
     spec = get_task(task_name)
     train_task = spec.name if run.phase == "intermediate" else (spec.train_task or spec.name)

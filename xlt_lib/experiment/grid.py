@@ -1,6 +1,8 @@
 """Expanding an experiment into runs, each named by a hash of what determines its result.
 
-Phase 2 (``intermediate``): model × intermediate task × non-``none`` condition × seed.
+Phase 2 (``intermediate``): model × intermediate task × non-``none`` condition × seed, where
+an intermediate "task" may be a multi-task entry (`MultiTaskSpec`): its ``intermediate``
+label is the entry's name, its identity the tasks and the sampler.
 Phase 3 (``transfer``): target × (each ``none`` baseline per model, or each phase-2
 run) × seed, where a phase-3 run's seed is its parent's seed. One phase-2 encoder
 therefore serves every target and is trained once.
@@ -22,6 +24,7 @@ from typing import Any
 
 from xlt_lib.errors import ConfigError
 from xlt_lib.experiment.config import Experiment
+from xlt_lib.training.multitask_spec import MultiTaskSpec
 
 #: Bumped when the meaning of a run identity changes, so old records are not mistaken for new ones.
 IDENTITY_VERSION = 1
@@ -46,11 +49,17 @@ class RunSpec:
     codeswitch: dict[str, Any] | None
     data_dir: str | None
     eval_split: str | None = None
+    multitask: dict[str, Any] | None = None
     identity: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def hash(self) -> str:
         return self.run_id.split("-", 1)[1]
+
+    @property
+    def task_parameter(self) -> str | dict[str, Any]:
+        """The phase-2 notebook's ``task``: the task name, or ``{"multitask": {...}}``."""
+        return {"multitask": self.multitask} if self.multitask is not None else self.intermediate
 
     @property
     def label(self) -> str:
@@ -79,6 +88,7 @@ class RunSpec:
             "settings": self.settings,
             "codeswitch": self.codeswitch,
             "data_dir": self.data_dir,
+            "multitask": self.multitask,
             "identity": self.identity,
         }
 
@@ -122,7 +132,9 @@ def expand(experiment: Experiment) -> list[RunSpec]:
 
     parents: list[RunSpec] = []
     for model in experiment.models:
-        for task in experiment.intermediate_tasks:
+        for entry in experiment.intermediate_tasks:
+            multitask = entry if isinstance(entry, MultiTaskSpec) else None
+            task = entry.name if isinstance(entry, MultiTaskSpec) else entry
             for condition in experiment.conditions:
                 if condition.kind == "none":
                     continue
@@ -133,7 +145,7 @@ def expand(experiment: Experiment) -> list[RunSpec]:
                         "version": IDENTITY_VERSION,
                         "phase": "intermediate",
                         "model": model,
-                        "task": task,
+                        "task": multitask.identity() if multitask is not None else task,
                         "condition_kind": condition.kind,
                         "codeswitch": codeswitch,
                         "settings": settings,
@@ -153,6 +165,7 @@ def expand(experiment: Experiment) -> list[RunSpec]:
                         settings=settings,
                         codeswitch=codeswitch,
                         data_dir=experiment.data_dir,
+                        multitask=multitask.to_dict() if multitask is not None else None,
                         identity=identity,
                     )
                     add(run, f"conditions.{condition.name} (model {model}, task {task}, seed {seed})")
@@ -233,6 +246,7 @@ def _add_transfer(
         codeswitch=None,
         data_dir=experiment.data_dir,
         eval_split=eval_split,
+        multitask=parent.multitask if parent is not None else None,
         identity=identity,
     )
     source = f"conditions.{condition}" if parent is None else f"{parent.run_id}"

@@ -2,7 +2,8 @@
 
 - `TrainingSettings` (``from_dict``, ``profile("cpu" | "gpu")``, ``to_dict``): how to train;
 - `run_intermediate(model, task, settings, codeswitch, output_dir, data_dir)` -> `IntermediateResult`:
-  phase 2, saves ``output_dir/encoder`` (encoder only, plus ``xlt_encoder.json``);
+  phase 2, saves ``output_dir/encoder`` (encoder only, plus ``xlt_encoder.json``); ``task`` may be
+  a `MultiTaskSpec` (several tasks at once, one shared encoder: `xlt_lib.training.multitask`);
 - `run_transfer(encoder, target, settings, codeswitch, output_dir, data_dir)` -> `TransferResult`:
   phase 3, fine-tunes on the target's English training data, selects on English dev and
   evaluates every language of the target's eval split.
@@ -16,12 +17,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from xlt_lib.training.multitask_spec import MultiTaskSpec
 from xlt_lib.training.settings import TrainingSettings
 
 if TYPE_CHECKING:
     from xlt_lib.training.phases import IntermediateResult, TransferResult, run_intermediate, run_transfer
 
-__all__ = ["IntermediateResult", "TrainingSettings", "TransferResult", "run_intermediate", "run_transfer"]
+__all__ = [
+    "IntermediateResult",
+    "MultiTaskSpec",
+    "TrainingSettings",
+    "TransferResult",
+    "run_intermediate",
+    "run_transfer",
+]
 
 _LAZY = {"IntermediateResult", "TransferResult", "run_intermediate", "run_transfer"}
 

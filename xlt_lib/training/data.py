@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from xlt_lib.codeswitch import CodeSwitchConfig, SwitchedDataset, build_switcher, resolve_fields
+from xlt_lib.codeswitch import CodeSwitchConfig, CodeSwitcher, SwitchedDataset, build_switcher, resolve_fields
 from xlt_lib.tasks import TaskSpec, encode_batch, load_split, subsample, tokenize
 from xlt_lib.training.settings import TrainingSettings
 
@@ -64,15 +64,20 @@ def train_set(
     settings: TrainingSettings,
     codeswitch: CodeSwitchConfig | None,
     data_dir: str | os.PathLike[str] | None,
+    switcher: CodeSwitcher | None = None,
 ) -> TrainSet:
-    """English training data of ``task``, subsampled, tokenised and code-switched as configured."""
+    """English training data of ``task``, subsampled, tokenised and code-switched as configured.
+
+    ``switcher``: one already built for ``codeswitch`` (multi-task training shares one
+    across its tasks: its dictionaries take seconds to load and ~200 MB to hold).
+    """
     raw = load_split(task, "train", "en", data_dir=data_dir)
     raw = subsample(raw, settings.max_train_examples, SUBSET_SEED)
     encode = partial(tokenize, task=task, tokenizer=tokenizer, max_length=settings.max_length, train=True)
     if codeswitch is None:
         features = encode(raw, doc_stride=settings.qa_stride)
         return TrainSet(features, feature_lengths(features), len(raw), dynamic=False)
-    switcher = build_switcher(codeswitch, data_dir)
+    switcher = switcher if switcher is not None else build_switcher(codeswitch, data_dir)
     fields = resolve_fields(codeswitch, task.text_fields)
     if codeswitch.schedule == "static":
         features = encode(switcher.switch_dataset(raw, fields, epoch=0), doc_stride=settings.qa_stride)

@@ -33,7 +33,7 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import ExportableState, TrainerState
 
 from xlt_lib import __version__
-from xlt_lib.codeswitch import CodeSwitchConfig
+from xlt_lib.codeswitch import CodeSwitchConfig, build_switcher
 from xlt_lib.model import load_tokenizer, model_identity, resolve_model
 from xlt_lib.tasks import TaskSpec, collator_for, resolved_task
 from xlt_lib.training.data import EvalSet, eval_set, train_set
@@ -175,7 +175,8 @@ def run_multitask(
     resolved = resolve_model(model)
     tokenizer = load_tokenizer(resolved)
     specs = [resolved_task(task, data_dir) for task in spec.tasks]
-    trains = [train_set(task, tokenizer, settings, codeswitch, data_dir) for task in specs]
+    switcher = build_switcher(codeswitch, data_dir) if codeswitch is not None else None  # one for all tasks
+    trains = [train_set(task, tokenizer, settings, codeswitch, data_dir, switcher) for task in specs]
     sizes = {task.name: len(train.dataset) for task, train in zip(specs, trains, strict=True)}
     probabilities = task_probabilities(sizes, spec.sampler, spec.temperature)
     dev_sets = {

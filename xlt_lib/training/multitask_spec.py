@@ -65,6 +65,8 @@ class MultiTaskSpec:
 
         if not self.name or not all(ch.isalnum() or ch in "-_" for ch in self.name):
             raise ConfigError(f"name: expected letters, digits, '-' or '_', got {self.name!r}")
+        if self.name == "none":
+            raise ConfigError("name: 'none' marks runs without intermediate training; choose another")
         if self.name in task_names():
             raise ConfigError(f"name: {self.name!r} is a task's name; a multi-task run needs its own")
         if len(self.tasks) < 2:
