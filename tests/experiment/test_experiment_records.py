@@ -82,3 +82,20 @@ def test_environment_records_provenance() -> None:
     assert env["packages"]["torch"] and env["packages"]["papermill"]
     assert set(env["git"]) == {"commit", "dirty"}
     assert env["device"]["device"] in ("cpu", "cuda") and env["hostname"]
+
+
+def test_a_complete_run_never_also_records_an_error(tmp_path: Path) -> None:
+    """A failure reported after metrics.json (a kernel killed after its last write) is not recorded,
+    and a run that finishes after being reported failed drops the stale error."""
+    late = tmp_path / "late-failure"
+    late.mkdir()
+    records.finish_run(late, {"phase": "transfer"})
+    assert records.write_error(late, ename="DeadKernelError", evalue="kernel died") is None
+    assert not (late / records.ERROR).exists()
+
+    finished_anyway = tmp_path / "finished-anyway"
+    finished_anyway.mkdir()
+    records.write_error(finished_anyway, ename="WorkerDied", evalue="worker killed")
+    records.finish_run(finished_anyway, {"phase": "transfer"})
+    assert (finished_anyway / records.METRICS).is_file()
+    assert not (finished_anyway / records.ERROR).exists()

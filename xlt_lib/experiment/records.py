@@ -181,8 +181,17 @@ def reset_run_dir(run_dir: Path) -> None:
 
 
 # -- failures ----------------------------------------------------------------------------
-def write_error(run_dir: Path, *, ename: str, evalue: str, cell: int | None = None, detail: str = "") -> Path:
-    """Record why a run failed (read by ``--dry-run``, the runner's summary and the report)."""
+def write_error(
+    run_dir: Path, *, ename: str, evalue: str, cell: int | None = None, detail: str = ""
+) -> Path | None:
+    """Record why a run failed (read by ``--dry-run``, the runner's summary and the report).
+
+    A run whose ``metrics.json`` is already written is complete, whatever happened
+    after it (a kernel killed after its last write, say): no failure is recorded
+    for it, so a run directory never holds both a result and an error.
+    """
+    if (Path(run_dir) / METRICS).is_file():
+        return None
     return atomic_write_json(
         Path(run_dir) / ERROR,
         {"ename": ename, "evalue": evalue, "cell": cell, "detail": detail, "time": now()},
@@ -291,4 +300,8 @@ def finish_run(
         atomic_write(run_dir / PREDICTIONS, lambda tmp: predictions.to_parquet(tmp, index=False))
     if environment is not None:
         write_environment(run_dir, {**environment, "end_time": now()})
+    # A runner that lost track of this attempt (its worker was killed) may have
+    # recorded it as failed meanwhile; the attempt did finish, so that record goes.
+    with contextlib.suppress(FileNotFoundError):
+        (run_dir / ERROR).unlink()
     return atomic_write_json(run_dir / METRICS, metrics)
