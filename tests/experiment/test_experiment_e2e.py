@@ -23,7 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_smoke_grid_end_to_end(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_smoke_grid_end_to_end(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("XLT_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("XLT_REPORTS_DIR", str(tmp_path / "reports"))
     broken = tmp_path / "broken-model"
@@ -45,6 +47,8 @@ def test_smoke_grid_end_to_end(tiny_model_dir: Path, tmp_path: Path, monkeypatch
     assert by_model[str(tiny_model_dir)] == ["complete"] * 8
     assert sorted(by_model[str(broken)]) == ["blocked"] * 4 + ["failed"] * 4
     assert len(lines) == 8 * 2 + 4 * 2 + 4  # start+end per executed run, one line per blocked run
+    # batch progress stays one line per run: no kernel start-up chatter on the terminal
+    assert "IPKernelApp" not in capfd.readouterr().err
 
     for run in the_plan.runs:
         if run.spec.model != str(tiny_model_dir):

@@ -215,6 +215,10 @@ def execute_run(
                 cwd=str(notebooks_dir),
                 progress_bar=False,
                 log_output=False,
+                # ipykernel warns on every start that a local TCP kernel is unencrypted (as every
+                # kernel a Jupyter server starts is); once per run it drowns the progress lines.
+                # Errors raised by cells are unaffected: they travel as outputs, not kernel logs.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
     except PapermillExecutionError as exc:
         evalue = _clean(exc.evalue)
