@@ -10,6 +10,11 @@ shared caches), on the same training examples and the same evaluation examples:
   dynamic padding, the padding-minimal sampler, frozen word embeddings.
 - ``xlt-full`` (full mode only): the xlt path with trainable word embeddings, to
   separate what batching buys (accuracy-neutral) from what freezing buys.
+- ``xlt-ddp`` (full mode only): the xlt path under ``torchrun --nproc_per_node 2``,
+  one thread per process, 8 examples per process (the same effective batch of 16),
+  gradients all-reduced by gloo (Trainer's DDP on CPU). Two single-threaded
+  processes keep the small matrices of a 384-wide encoder busier than one process
+  with two threads.
 
 Reported per variant: steady-state training examples/s (first steps excluded,
 evaluation and checkpoint saving excluded), evaluation examples/s on XNLI test
@@ -111,8 +116,10 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
     from xlt_lib.training.phases import _predict_in_length_order, build_trainer
 
     xnli, mnli = get_task("xnli"), get_task("mnli")
+    world = int(os.environ.get("WORLD_SIZE", "1"))  # > 1 under torchrun (xlt-ddp)
     settings = TrainingSettings.profile(
         "cpu",
+        batch_size=16 // world,
         max_train_examples=n_train,
         max_eval_examples=n_eval,
         max_dev_examples=32,
@@ -188,6 +195,9 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
             eval_seconds = time.perf_counter() - start
 
     seconds, examples, tokens = _steady(timer.marks)
+    # Each process counts its own batches; all processes step together, so the machine's
+    # figures are this process's times the number of processes.
+    examples, tokens = examples * world, tokens * world
     params = trainer.model.num_parameters(exclude_embeddings=True)
     return {
         "variant": variant,
@@ -199,8 +209,8 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
         "eval_ex_per_s": len(gold) / eval_seconds,
         "accuracy_en": float((np.asarray(logits).argmax(-1) == gold).mean()),
         "eval_examples": len(gold),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "threads": torch.get_num_threads(),
+        "peak_rss_mb": world * resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "threads": torch.get_num_threads() * world,
     }
 
 
@@ -222,16 +232,28 @@ def main() -> int:
 
     torch.set_num_threads(threads)
     if args.variant:
-        print(json.dumps(run_variant(args.variant, args.train_examples, args.eval_examples)))
+        result = run_variant(args.variant, args.train_examples, args.eval_examples)
+        if int(os.environ.get("RANK", "0")) == 0:
+            print(json.dumps(result))
         return 0
 
     n_train = args.train_examples or (160 if args.quick else 2000)
     n_eval = args.eval_examples or (96 if args.quick else 500)
-    variants = ["baseline", "xlt"] if args.quick else ["baseline", "xlt", "xlt-full"]
+    variants = ["baseline", "xlt"] if args.quick else ["baseline", "xlt", "xlt-full", "xlt-ddp"]
     peak = matmul_peak_gflops(1024 if args.quick else 2048, 5 if args.quick else 10)
     results: dict[str, dict[str, Any]] = {}
     for variant in variants:
         command = [sys.executable, __file__, "--variant", variant, "--threads", str(threads)]
+        if variant == "xlt-ddp":
+            launcher = [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                "--nproc_per_node",
+                str(threads),
+            ]
+            command = [*launcher, __file__, "--variant", variant, "--threads", "1"]
         command += ["--train-examples", str(n_train), "--eval-examples", str(n_eval)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -272,6 +294,13 @@ def main() -> int:
         summary["xlt_full_ft_ex_per_s"] = round(full["ex_per_s"], 2)
         summary["xlt_full_ft_ratio"] = round(full["ex_per_s"] / base["ex_per_s"], 2)
         summary["xlt_full_ft_accuracy_en"] = round(full["accuracy_en"], 4)
+    if "xlt-ddp" in results:
+        ddp = results["xlt-ddp"]
+        summary["xlt_ddp_ex_per_s"] = round(ddp["ex_per_s"], 2)
+        summary["xlt_ddp_ratio"] = round(ddp["ex_per_s"] / base["ex_per_s"], 2)
+        summary["xlt_ddp_flops_share_of_peak"] = round(ddp["model_gflops_per_s"] / peak, 3)
+        summary["xlt_ddp_accuracy_en"] = round(ddp["accuracy_en"], 4)
+        summary["xlt_ddp_peak_rss_mb"] = round(ddp["peak_rss_mb"])
     print(json.dumps(summary))
     return 0
 

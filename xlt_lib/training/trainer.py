@@ -256,5 +256,9 @@ def training_arguments(
         log_level="warning",
         dataloader_num_workers=0,
         dataloader_pin_memory=device.type == "cuda",
+        # Without it, a CPU-only process under torchrun trains alone on all the data (transformers
+        # reads "no GPU, not use_cpu" as not parallel); with it, gloo DDP splits the batches.
+        use_cpu=device.type == "cpu",
+        ddp_find_unused_parameters=False,  # one head, all used (multi-task sets it back to True)
         **flags,
     )
