@@ -92,3 +92,14 @@ def test_smoke_grid_end_to_end(
     )
     run_page = (index.parent / "runs" / f"{done.spec.run_id}.html").read_text()
     assert "Results per language" in run_page and "from xlt_lib" not in run_page  # no code cells
+
+    # Rebuilding an unchanged experiment reuses the significance report; a changed run redoes it.
+    significance = index.parent / "significance.ipynb"
+    assert significance.is_file()
+    before = significance.stat().st_mtime_ns
+    build_report(experiment, log=lines.append)
+    assert significance.stat().st_mtime_ns == before, "the significance notebook ran again for nothing"
+    metrics = done.run_dir / "metrics.json"
+    metrics.write_text(metrics.read_text())  # same content, newer record
+    build_report(experiment, log=lines.append)
+    assert significance.stat().st_mtime_ns > before

@@ -74,6 +74,11 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp creates 0600; records and reports are shared (a web server, a colleague), so
+    # they get the mode an ordinary open() would give them under the user's umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

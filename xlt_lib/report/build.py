@@ -10,7 +10,9 @@ into the report folder and rendered the same way.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
+import hashlib
 import io
 import logging
 from collections.abc import Callable
@@ -158,6 +160,12 @@ def run_significance(
     executed = out_dir / SIGNIFICANCE_NOTEBOOK
     page = out_dir / "significance.html"
     settings = experiment.significance
+    inputs = _significance_inputs(experiment, experiment_dir, source)
+    stamp = out_dir / SIGNIFICANCE_STAMP
+    if page.is_file() and stamp.is_file():
+        previous = records.read_json(stamp)
+        if previous.get("inputs") == inputs:  # same runs, same settings, same notebook
+            return page.name, previous.get("message", "")
     logging.getLogger("papermill").setLevel(logging.WARNING)
     message = ""
     try:
@@ -183,7 +191,31 @@ def run_significance(
     if not executed.is_file():
         return None, message or "The significance notebook wrote no output."
     render_notebook(executed, page, force=True)
+    records.atomic_write_json(stamp, {"inputs": inputs, "message": message})
     return page.name, message
+
+
+#: Beside ``significance.html``: what it was computed from, so an unchanged experiment is not re-tested.
+SIGNIFICANCE_STAMP = "significance.inputs.json"
+
+
+def _significance_inputs(experiment: Experiment, experiment_dir: Path, notebook: Path) -> dict[str, Any]:
+    """What the significance report depends on: its settings, its notebook, every run's records.
+
+    Re-running the notebook takes tens of seconds; a rerun of a finished grid (all
+    runs skipped) should take seconds, so the report is rebuilt only when one of
+    these changed. Files are identified by size and modification time, as make does.
+    """
+    files = {}
+    for name in (records.METRICS, "predictions.parquet"):
+        for path in sorted(experiment_dir.glob(f"*/{name}")):
+            stat = path.stat()
+            files[str(path.relative_to(experiment_dir))] = [stat.st_size, stat.st_mtime_ns]
+    return {
+        "settings": dataclasses.asdict(experiment.significance),
+        "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
+        "files": files,
+    }
 
 
 def build_report(
