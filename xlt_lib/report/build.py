@@ -164,8 +164,9 @@ def run_significance(
     stamp = out_dir / SIGNIFICANCE_STAMP
     if page.is_file() and stamp.is_file():
         previous = records.read_json(stamp)
-        if previous.get("inputs") == inputs:  # same runs, same settings, same notebook
-            return page.name, previous.get("message", "")
+        # Same runs, same settings, same notebook, and it succeeded (a failure is retried).
+        if previous.get("inputs") == inputs and not previous.get("message"):
+            return page.name, ""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     message = ""
     try:

@@ -18,8 +18,10 @@ so the effective batch is ``batch_size * gradient_accumulation * processes``.
 Only the main process writes the encoder and deletes checkpoints; every process
 returns the same metrics and predictions. On CPU the same launch runs gloo DDP
 (``torchrun --standalone --nproc_per_node=2``, one thread per process; tested in
-``tests/training/test_training_ddp.py``), which on a 2-core machine trains faster
-than one process with two threads (``benchmarks/results/train_throughput.md``).
+``tests/training/test_training_ddp.py``). On a 2-core machine that is no faster than
+one process with two threads (the gradient all-reduce costs what the second process
+gains; ``benchmarks/results/train_throughput.md``): it is there so that what runs on
+a laptop runs unchanged on GPUs.
 """
 
 from __future__ import annotations
