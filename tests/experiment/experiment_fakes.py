@@ -10,20 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-
-PARAMETERS = """\
-run_dir = None
-model = None
-task = None
-encoder = None
-target = None
-eval_split = None
-codeswitch = None
-settings = {}
-seed = 0
-data_dir = None
-"""
+import fake_notebooks
 
 BODY = """\
 import os, time
@@ -62,15 +49,8 @@ else:
 
 
 def write_fake_notebooks(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("intermediate.ipynb", "transfer.ipynb"):
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "xlt", "display_name": "Python (xlt)", "language": "python"}
-        params = nbformat.v4.new_code_cell(PARAMETERS)
-        params.metadata["tags"] = ["parameters"]
-        nb.cells = [nbformat.v4.new_markdown_cell("# fake phase"), params, nbformat.v4.new_code_cell(BODY)]
-        nbformat.write(nb, folder / name)
-    return folder
+    """The fake phase notebooks with this module's body (marker-driven failures and sleeps)."""
+    return fake_notebooks.write_fake_notebooks(folder, BODY)
 
 
 FAKE_EXPERIMENT = """\

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -99,3 +100,11 @@ def test_a_complete_run_never_also_records_an_error(tmp_path: Path) -> None:
     records.finish_run(finished_anyway, {"phase": "transfer"})
     assert (finished_anyway / records.METRICS).is_file()
     assert not (finished_anyway / records.ERROR).exists()
+
+
+def test_records_get_the_mode_open_would_give(tmp_path: Path) -> None:
+    """Not mkstemp's 0600: reports and records are read by others (a web server, a colleague)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = records.atomic_write_text(tmp_path / "index.html", "<p>report</p>")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

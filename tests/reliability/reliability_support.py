@@ -227,19 +227,6 @@ def fingerprints(experiment_dir: Path) -> dict[str, tuple[int, int, int]]:
 
 
 # -- fake phase notebooks (records only, no training) -------------------------------------
-FAKE_PARAMETERS = """\
-run_dir = None
-model = None
-task = None
-encoder = None
-target = None
-eval_split = None
-codeswitch = None
-settings = {}
-seed = 0
-data_dir = None
-"""
-
 #: Writes a run's records through the same calls as the real notebooks (`start`/`finish`), so
 #: disk faults hit the real code paths; ``vanish-<run_id>`` in $XLT_TEST_MARKERS deletes the run
 #: folder mid-run.
@@ -270,14 +257,7 @@ else:
 
 
 def write_fake_notebooks(folder: Path) -> Path:
-    import nbformat
+    """The fake phase notebooks with this module's body (records through the real calls)."""
+    import fake_notebooks
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("intermediate.ipynb", "transfer.ipynb"):
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "xlt", "display_name": "Python (xlt)", "language": "python"}
-        params = nbformat.v4.new_code_cell(FAKE_PARAMETERS)
-        params.metadata["tags"] = ["parameters"]
-        nb.cells = [params, nbformat.v4.new_code_cell(FAKE_BODY)]
-        nbformat.write(nb, folder / name)
-    return folder
+    return fake_notebooks.write_fake_notebooks(folder, FAKE_BODY)

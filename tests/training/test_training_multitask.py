@@ -37,8 +37,6 @@ TINY = {
     "warmup_ratio": 0.0,
     "selection": "last",
 }
-CCG_TRAIN = "The\tNP[nb]/N\ndog\tN\nbarks\tS[dcl]\\NP\n.\t.\n\nCats\tN\nsleep\tS[dcl]\\NP\n"
-CCG_DEV = "The\tNP[nb]/N\ncat\tN\nsleeps\tS[dcl]\\NP\n"
 
 
 def _settings(**overrides: Any) -> TrainingSettings:
@@ -168,16 +166,6 @@ def test_dataset_switches_each_task_afresh_on_every_pass() -> None:
 
 
 # -- the shared encoder and the heads ------------------------------------------------------
-
-
-@pytest.fixture
-def ccg_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "ccg"
-    root.mkdir()
-    (root / "train.tsv").write_text(CCG_TRAIN)
-    (root / "dev.tsv").write_text(CCG_DEV)
-    monkeypatch.setenv("XLT_CCG_DIR", str(root))
-    return root
 
 
 FOUR_FORMATS = ("mnli", "cosmosqa", "tydiqa_en", "ccg")

@@ -31,25 +31,6 @@ TINY = {
     "freeze_word_embeddings": True,  # keeps optimizer state and checkpoints small
 }
 
-# Three CCGbank-style sentences: word<TAB>supertag, blank line between sentences.
-CCG_TRAIN = """The\tNP[nb]/N
-dog\tN
-barks\tS[dcl]\\NP
-.\t.
-
-Cats\tN
-sleep\tS[dcl]\\NP
-
-A\tNP[nb]/N
-bird\tN
-sings\tS[dcl]\\NP
-loudly\t(S\\NP)\\(S\\NP)
-"""
-CCG_DEV = """The\tNP[nb]/N
-cat\tN
-sleeps\tS[dcl]\\NP
-"""
-
 
 def _settings(**overrides: Any) -> TrainingSettings:
     return TrainingSettings.from_dict({**TINY, **overrides})
@@ -61,16 +42,6 @@ def _timeless(metrics: dict[str, Any]) -> dict[str, Any]:
     out["train"] = {k: v for k, v in out["train"].items() if k not in ("train_seconds", "examples_per_s")}
     out.pop("eval", None)
     return out
-
-
-@pytest.fixture
-def ccg_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "ccg"
-    root.mkdir()
-    (root / "train.tsv").write_text(CCG_TRAIN)
-    (root / "dev.tsv").write_text(CCG_DEV)
-    monkeypatch.setenv("XLT_CCG_DIR", str(root))
-    return root
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,16 @@ TRACKED_PACKAGES = (
 
 
 # -- atomic writing ----------------------------------------------------------------------
+def _process_umask() -> int:
+    """The umask, read once: reading it means setting it, which would race with other threads."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _process_umask()
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place.
 
@@ -76,9 +86,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     # mkstemp creates 0600; records and reports are shared (a web server, a colleague), so
     # they get the mode an ordinary open() would give them under the user's umask.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
+    os.fchmod(fd, 0o666 & ~_UMASK)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
