@@ -125,11 +125,17 @@ class LabServer:
         """An authenticated URL (``?token=``) for ``path`` under the server, e.g. ``lab/tree/x.ipynb``."""
         return f"{self.base_url}/{path.lstrip('/')}?token={self.token}"
 
-    def notebook_url(self, notebook: str | os.PathLike[str]) -> str:
-        """The JupyterLab URL that opens ``notebook`` (absolute, or relative to the root)."""
+    def notebook_url(self, notebook: str | os.PathLike[str], workspace: str | None = None) -> str:
+        """The JupyterLab URL that opens ``notebook`` (absolute, or relative to the root).
+
+        With ``workspace``, the notebook opens in that named workspace
+        (``lab/workspaces/<name>/tree/...``), so tabs left open in the default one are
+        not restored beside it.
+        """
         path = Path(notebook)
         relative = path.resolve().relative_to(self.root_dir) if path.is_absolute() else path
-        return self.url(f"lab/tree/{relative.as_posix()}")
+        prefix = f"lab/workspaces/{workspace}" if workspace else "lab"
+        return self.url(f"{prefix}/tree/{relative.as_posix()}")
 
     def api(self, path: str, method: str = "GET") -> object:
         """Call the server's REST API (``/api/...``) with the token; returns the decoded JSON."""

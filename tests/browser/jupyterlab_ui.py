@@ -16,12 +16,17 @@ import nbformat
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
+#: CSS for the notebook on screen. Lumino hides an inactive tab either with ``lm-mod-hidden``
+#: (display: none) or, in a dock area holding several tabs, with ``transform: scale(0)`` and
+#: ``aria-hidden="true"``; both must be excluded or a restored tab can be picked instead.
+VISIBLE_PANEL = '.jp-NotebookPanel:not(.lm-mod-hidden):not([aria-hidden="true"])'
+
 #: JavaScript: the state of the open notebook's run. JupyterLab shows ``[*]:`` for queued or
 #: running cells and ``[n]:`` once done; when a cell raises, the queued cells are cleared back to
 #: ``[ ]:``, so "no ``[*]``, kernel idle, something executed" means the run is over either way.
 RUN_STATE_JS = """
-() => {
-  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+(selector) => {
+  const panel = document.querySelector(selector);
   if (!panel) return null;
   const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
     .map(p => p.textContent.trim());
@@ -43,8 +48,8 @@ KERNEL_DISPLAY_NAME = "Python (xlt)"
 #: JavaScript: the notebook's cells are rendered, and the toolbar names the kernel and shows it idle
 #: (the indicator says "idle" while no kernel is attached yet, hence the name check).
 KERNEL_READY_JS = """
-(name) => {
-  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+([selector, name]) => {
+  const panel = document.querySelector(selector);
   if (!panel || !panel.querySelector('.jp-CodeCell')) return false;
   const kernel = panel.querySelector('.jp-KernelName');
   const indicator = panel.querySelector('.jp-Notebook-ExecutionIndicator');
@@ -69,7 +74,9 @@ def open_notebook(page: Any, url: str, kernel_display_name: str = KERNEL_DISPLAY
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        page.wait_for_function(KERNEL_READY_JS, arg=kernel_display_name, timeout=120_000, polling=500)
+        page.wait_for_function(
+            KERNEL_READY_JS, arg=[VISIBLE_PANEL, kernel_display_name], timeout=120_000, polling=500
+        )
     except PlaywrightTimeout:
         shown = page.locator(".jp-NotebookPanel .jp-KernelName").all_inner_texts()
         raise AssertionError(
@@ -88,12 +95,12 @@ def run_all_cells(page: Any, attempts: int = 3, start_timeout_s: float = 20.0) -
     state: dict[str, Any] | None = None
     for _ in range(attempts):
         page.keyboard.press("Escape")  # close a menu or dialog left open by an earlier attempt
-        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
+        page.locator(f"{VISIBLE_PANEL} .jp-Cell").first.click()
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         deadline = time.monotonic() + start_timeout_s
         while time.monotonic() < deadline:
-            state = page.evaluate(RUN_STATE_JS)
+            state = page.evaluate(RUN_STATE_JS, VISIBLE_PANEL)
             if state and (state["running"] or state["executed"] or state["status"] == "busy"):
                 return
             page.wait_for_timeout(500)
@@ -105,7 +112,7 @@ def wait_for_run(page: Any, timeout_s: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     state: dict[str, Any] | None = None
     while time.monotonic() < deadline:
-        state = page.evaluate(RUN_STATE_JS)
+        state = page.evaluate(RUN_STATE_JS, VISIBLE_PANEL)
         if state and state["status"] == "idle" and state["running"] == 0 and state["executed"] > 0:
             break
         page.wait_for_timeout(1000)
@@ -118,19 +125,20 @@ def wait_for_run(page: Any, timeout_s: float) -> dict[str, Any]:
 
 def outputs(page: Any, selector: str) -> Any:
     """A locator for ``selector`` inside the open notebook's output areas."""
-    return page.locator(f".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output {selector}")
+    return page.locator(f"{VISIBLE_PANEL} .jp-OutputArea-output {selector}")
 
 
 def loaded_images(page: Any) -> list[dict[str, Any]]:
     """Every ``<img>`` in the notebook's outputs with its decoded size (0 where it failed to load)."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')]
-             .map(i => ({complete: i.complete, width: i.naturalWidth, height: i.naturalHeight}))"""
+        """(selector) => [...document.querySelectorAll(selector + ' .jp-OutputArea-output img')]
+             .map(i => ({complete: i.complete, width: i.naturalWidth, height: i.naturalHeight}))""",
+        VISIBLE_PANEL,
     )
 
 
 def stderr_texts(page: Any) -> list[str]:
     """The text of every stderr output (warnings, logging) in the open notebook, in order."""
     return page.locator(
-        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+        f'{VISIBLE_PANEL} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
     ).all_inner_texts()

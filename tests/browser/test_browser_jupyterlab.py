@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from browser_support import BrowserPage
 from jupyterlab_ui import (
+    VISIBLE_PANEL,
     loaded_images,
     open_notebook,
     outputs,
@@ -90,9 +91,9 @@ def test_transfer_notebook_runs_in_jupyterlab(
     lab: LabServer, scratch: Path, browser_page: BrowserPage, artifacts_dir: Path
 ) -> None:
     page = browser_page.page
-    open_notebook(page, lab.notebook_url("notebooks/transfer.ipynb"))
+    open_notebook(page, lab.notebook_url("notebooks/transfer.ipynb", workspace="transfer"))
     page.screenshot(path=str(artifacts_dir / "jupyterlab-transfer-opened.png"))
-    kernel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-KernelName").first.inner_text()
+    kernel = page.locator(f"{VISIBLE_PANEL} .jp-KernelName").first.inner_text()
     assert "xlt" in kernel, f"the notebook opened on kernel {kernel!r}, not the project's"
 
     run_all_cells(page)
@@ -133,7 +134,7 @@ def test_codeswitch_explorer_renders_marked_examples(
     lab: LabServer, browser_page: BrowserPage, artifacts_dir: Path
 ) -> None:
     page = browser_page.page
-    open_notebook(page, lab.notebook_url("notebooks/codeswitch_explorer.ipynb"))
+    open_notebook(page, lab.notebook_url("notebooks/codeswitch_explorer.ipynb", workspace="explorer"))
     run_all_cells(page)
     wait_for_run(page, timeout_s=300)
 

@@ -72,8 +72,12 @@ def test_start_lab_serves_the_root_with_the_project_kernel(tmp_path: Path) -> No
         assert server.api("kernelspecs")["default"] == KERNEL_NAME
         listing = server.api("contents/notebooks")
         assert [item["name"] for item in listing["content"]] == ["hello.txt"]
-        with urllib.request.urlopen(server.notebook_url("notebooks"), timeout=10) as response:
-            assert response.status == 200 and b"JupyterLab" in response.read()
+        for url in (server.notebook_url("notebooks"), server.notebook_url("notebooks", workspace="mine")):
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200 and b"JupyterLab" in response.read()
+        assert "/lab/workspaces/mine/tree/notebooks?token=" in server.notebook_url(
+            "notebooks", workspace="mine"
+        )
         with pytest.raises(urllib.error.HTTPError) as denied:  # the token is required
             urllib.request.urlopen(f"{server.base_url}/api/contents", timeout=10)
         assert denied.value.code == 403
