@@ -7,10 +7,17 @@ shared caches), on the same training examples and the same evaluation examples:
 - ``baseline``: what ``run_xnli.py`` does: every batch padded to 128 tokens,
   random order, no length grouping, full fine-tuning, `transformers.Trainer`;
 - ``xlt``: `xlt_lib.training.phases.build_trainer` with the ``cpu`` profile:
-  dynamic padding, the padding-minimal sampler, frozen word embeddings.
-- ``xlt-full`` (full mode only): the xlt path with trainable word embeddings, to
-  separate what batching buys (accuracy-neutral) from what freezing buys.
-- ``xlt-ddp`` (full mode only): the xlt path under ``torchrun --nproc_per_node 2``,
+  dynamic padding, the padding-minimal sampler, frozen word embeddings, the last
+  layer computed for [CLS] only, cheaper CPU dropout masks.
+
+On request (``--variants``), the xlt path with one choice undone, to show what it buys:
+
+- ``xlt-full``: trainable word embeddings (batching alone is accuracy-neutral;
+  freezing is a modelling choice);
+- ``xlt-all-positions``: the last layer computed for every position
+  (`xlt_lib.training.cls_only`);
+- ``xlt-torch-dropout``: torch's own dropout masks (`xlt_lib.training.cpu_dropout`);
+- ``xlt-ddp``: the xlt path under ``torchrun --nproc_per_node 2``,
   one thread per process, 8 examples per process (the same effective batch of 16),
   gradients all-reduced by gloo (Trainer's DDP on CPU). Two single-threaded
   processes keep the small matrices of a 384-wide encoder busier than one process
@@ -19,12 +26,14 @@ shared caches), on the same training examples and the same evaluation examples:
 Reported per variant: steady-state training examples/s (first steps excluded,
 evaluation and checkpoint saving excluded), evaluation examples/s on XNLI test
 (en), accuracy after the same training examples, peak RSS, and achieved model
-FLOP/s (6 x non-embedding parameters x tokens processed, padding included, since
-the hardware computes it) as a share of a dense float32 matmul peak measured in
-the same run. The last line is one JSON object.
+FLOP/s (6 x parameters used x tokens they process, padding included, since the
+hardware computes it; the [CLS]-only last layer counted as what it computes) as a
+share of a dense float32 matmul peak measured in the same run. The last line is one
+JSON object.
 
     .venv/bin/python benchmarks/train_throughput.py           # full (< 10 min on 2 quiet cores)
     .venv/bin/python benchmarks/train_throughput.py --quick   # a smoke run (~2 min)
+    .venv/bin/python benchmarks/train_throughput.py --variants baseline xlt xlt-all-positions
 """
 
 from __future__ import annotations
@@ -44,6 +53,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("XLT_PROGRESS", "0")
 
+#: The xlt variants: settings changed from xlt's (the ``cpu`` profile), each to show what one choice buys.
+XLT_VARIANTS: dict[str, dict[str, Any]] = {
+    "xlt": {},
+    "xlt-full": {"freeze_word_embeddings": False},
+    "xlt-all-positions": {"cls_only_last_layer": False},
+    "xlt-torch-dropout": {"fast_cpu_dropout": False},
+    "xlt-ddp": {},
+}
+VARIANTS = ("baseline", *XLT_VARIANTS)
 WARMUP_STEPS = 3  # steps excluded from the steady-state figure (allocator and thread-pool warm-up)
 
 
@@ -91,6 +109,35 @@ def _step_timer(counter: CountingCollator) -> Any:
     return StepTimer()
 
 
+def trained_flops(model: Any, tokens: int, examples: int) -> float:
+    """Forward + backward FLOPs (6 x parameters x tokens) of training on ``examples`` of ``tokens`` in all.
+
+    Embedding lookups cost no FLOPs. Each encoder layer's weights see every token,
+    except a last layer computed for [CLS] only (`xlt_lib.training.cls_only`): its
+    key and value projections see every token, the rest one per example. The
+    pooler and classifier see one token per example. Optimizer updates (a few FLOPs
+    per parameter per step) are left out: negligible next to these.
+    """
+    from xlt_lib.training.cls_only import has_cls_only_last_layer
+
+    encoder = model.base_model.encoder
+    layers = list(encoder.layer)
+    last = layers[-1]
+    per_token = sum(p.numel() for layer in layers[:-1] for p in layer.parameters())
+    per_example = sum(p.numel() for p in model.parameters()) - per_token
+    per_example -= sum(p.numel() for p in model.base_model.embeddings.parameters())
+    per_example -= sum(p.numel() for p in last.parameters())
+    if has_cls_only_last_layer(model):
+        key_value = sum(
+            p.numel() for m in (last.attention.self.key, last.attention.self.value) for p in m.parameters()
+        )
+        per_token += key_value
+        per_example += sum(p.numel() for p in last.parameters()) - key_value
+    else:
+        per_token += sum(p.numel() for p in last.parameters())
+    return 6.0 * (per_token * tokens + per_example * examples)
+
+
 def _steady(marks: list[tuple[float, int, int]]) -> tuple[float, int, int]:
     """Seconds, examples and tokens between step WARMUP_STEPS and the last step."""
     first = marks[min(WARMUP_STEPS, len(marks) - 2)]
@@ -123,7 +170,7 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
         max_train_examples=n_train,
         max_eval_examples=n_eval,
         max_dev_examples=32,
-        freeze_word_embeddings=variant != "xlt-full",
+        **XLT_VARIANTS.get(variant, {}),
     )
     model_dir = resolve_model("offline-default")
     tokenizer = load_tokenizer(model_dir)
@@ -198,14 +245,14 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
     # Each process counts its own batches; all processes step together, so the machine's
     # figures are this process's times the number of processes.
     examples, tokens = examples * world, tokens * world
-    params = trainer.model.num_parameters(exclude_embeddings=True)
+    flops = trained_flops(trainer.model, tokens, examples)
     return {
         "variant": variant,
         "train_examples": n_train,
         "steps": len(timer.marks),
         "ex_per_s": examples / seconds,
         "tokens_per_example": tokens / examples,
-        "model_gflops_per_s": 6 * params * tokens / seconds / 1e9,
+        "model_gflops_per_s": flops / seconds / 1e9,
         "eval_ex_per_s": len(gold) / eval_seconds,
         "accuracy_en": float((np.asarray(logits).argmax(-1) == gold).mean()),
         "eval_examples": len(gold),
@@ -224,6 +271,12 @@ def main() -> int:
         "--eval-examples", type=int, help="XNLI test (en) examples for accuracy and eval speed"
     )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=VARIANTS,
+        help="extra variants to run besides baseline and xlt",
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = parser.parse_args()
     threads = args.threads or os.cpu_count() or 1
@@ -237,9 +290,9 @@ def main() -> int:
             print(json.dumps(result))
         return 0
 
-    n_train = args.train_examples or (160 if args.quick else 2000)
+    n_train = args.train_examples or (160 if args.quick else 1600)
     n_eval = args.eval_examples or (96 if args.quick else 500)
-    variants = ["baseline", "xlt"] if args.quick else ["baseline", "xlt", "xlt-full", "xlt-ddp"]
+    variants = [v for v in VARIANTS if v in {"baseline", "xlt", *(args.variants or [])}]
     peak = matmul_peak_gflops(1024 if args.quick else 2048, 5 if args.quick else 10)
     results: dict[str, dict[str, Any]] = {}
     for variant in variants:
@@ -262,7 +315,7 @@ def main() -> int:
         results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
         r = results[variant]
         print(
-            f"{variant:9s} train {r['ex_per_s']:6.1f} ex/s ({r['tokens_per_example']:5.1f} tokens/ex, "
+            f"{variant:17s} train {r['ex_per_s']:6.1f} ex/s ({r['tokens_per_example']:5.1f} tokens/ex, "
             f"{r['model_gflops_per_s']:5.1f} GFLOP/s = {r['model_gflops_per_s'] / peak:5.1%} of peak)  "
             f"eval {r['eval_ex_per_s']:6.1f} ex/s  acc(en, n={r['eval_examples']}) {r['accuracy_en']:.3f}  "
             f"peak RSS {r['peak_rss_mb']:.0f} MB",
@@ -289,18 +342,15 @@ def main() -> int:
         "xlt_tokens_per_example": round(xlt["tokens_per_example"], 1),
         "baseline_tokens_per_example": round(base["tokens_per_example"], 1),
     }
-    if "xlt-full" in results:
-        full = results["xlt-full"]
-        summary["xlt_full_ft_ex_per_s"] = round(full["ex_per_s"], 2)
-        summary["xlt_full_ft_ratio"] = round(full["ex_per_s"] / base["ex_per_s"], 2)
-        summary["xlt_full_ft_accuracy_en"] = round(full["accuracy_en"], 4)
-    if "xlt-ddp" in results:
-        ddp = results["xlt-ddp"]
-        summary["xlt_ddp_ex_per_s"] = round(ddp["ex_per_s"], 2)
-        summary["xlt_ddp_ratio"] = round(ddp["ex_per_s"] / base["ex_per_s"], 2)
-        summary["xlt_ddp_flops_share_of_peak"] = round(ddp["model_gflops_per_s"] / peak, 3)
-        summary["xlt_ddp_accuracy_en"] = round(ddp["accuracy_en"], 4)
-        summary["xlt_ddp_peak_rss_mb"] = round(ddp["peak_rss_mb"])
+    for name in variants:
+        if name in ("baseline", "xlt"):
+            continue
+        other, key = results[name], name.replace("-", "_")
+        summary[f"{key}_ex_per_s"] = round(other["ex_per_s"], 2)
+        summary[f"{key}_ratio"] = round(other["ex_per_s"] / base["ex_per_s"], 2)
+        summary[f"{key}_flops_share_of_peak"] = round(other["model_gflops_per_s"] / peak, 3)
+        summary[f"{key}_accuracy_en"] = round(other["accuracy_en"], 4)
+        summary[f"{key}_peak_rss_mb"] = round(other["peak_rss_mb"])
     print(json.dumps(summary))
     return 0
 

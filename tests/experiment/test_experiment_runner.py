@@ -72,3 +72,39 @@ def test_workers_respect_dependencies(setup) -> None:
     assert summary.ok and summary.count("complete") == 3
     for run in plan(experiment).runs:
         assert run.state == "complete"
+
+
+def test_a_second_runner_of_the_same_experiment_stops_before_touching_a_run(setup) -> None:
+    """Another process executing the experiment holds its lock: this one refuses, names it, writes nothing."""
+    import subprocess
+    import sys
+
+    from xlt_lib.errors import RunRecordError
+    from xlt_lib.experiment.runner import LOCK_NAME
+
+    experiment, notebooks, _ = setup
+    the_plan = plan(experiment)
+    lock_path = the_plan.directory / LOCK_NAME
+    the_plan.directory.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import filelock, sys; lock = filelock.FileLock({str(lock_path)!r}); lock.acquire(); "
+            "print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(
+            RunRecordError, match=r"another `xlt run` is executing this experiment.*\.xlt-run\.lock"
+        ):
+            execute(the_plan, notebooks_dir=notebooks, log=print)
+        assert not any(run.run_dir.exists() for run in the_plan.runs), "no run was started"
+    finally:
+        holder.communicate("")  # stdin closed: the holder exits, and the OS drops its lock
+    summary = execute(the_plan, notebooks_dir=notebooks, log=print)
+    assert summary.ok and summary.count("complete") == 3

@@ -254,3 +254,29 @@ def test_code_switched_training_switches_per_epoch_or_once(
         assert (epoch0, epoch1) == (0, 1) and item0 != item1  # re-switched for the second epoch
     else:
         assert (epoch0, epoch1) == (None, None) and item0 == item1  # switched once, kept
+
+
+@pytest.mark.parametrize(
+    ("task", "cls_only_setting", "expected"),
+    [("mnli", True, True), ("mnli", False, False), ("tydiqa_en", True, False)],
+)
+def test_trainer_computes_the_last_layer_for_cls_only_where_the_head_reads_nothing_else(
+    task: str, cls_only_setting: bool, expected: bool, tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    from xlt_lib.tasks import get_task
+    from xlt_lib.training.cls_only import has_cls_only_last_layer
+    from xlt_lib.training.phases import build_trainer
+
+    spec = get_task(task)
+    prepared = build_trainer(
+        phase="intermediate",
+        encoder=str(tiny_model_dir),
+        head_task=spec,
+        train_task=spec,
+        settings=_settings(cls_only_last_layer=cls_only_setting),
+        codeswitch=None,
+        output_dir=tmp_path,
+        data_dir=data_dir,
+        callbacks=[],
+    )
+    assert has_cls_only_last_layer(prepared.trainer.model) is expected

@@ -9,7 +9,10 @@
   names it), so one failure never stops the grid. It is a plain picklable function,
   so local worker processes and SLURM jobs (via submitit) call the very same code.
 * `execute` dispatches to an executor (`xlt_lib.experiment.executors`) and
-  prints one line per run start and end.
+  prints one line per run start and end. It holds the experiment's lock file
+  while it does, so a second ``xlt run`` of the same experiment (another shell,
+  a duplicated job) stops at once instead of training into the same run
+  directories.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ BATCH_ENVIRONMENT = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 KERNEL_NAME = "xlt"
+#: In the experiment directory: held (an OS file lock, released when the process ends,
+#: however it ends) by the `execute` call working on that experiment.
+LOCK_NAME = ".xlt-run.lock"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 Log = Callable[[str], None]
@@ -297,9 +303,32 @@ def execute(
     if not pending:
         return summary
     progress = ProgressLog(len(pending), log)
-    outcomes = executors.dispatch(executor, the_plan, pending, notebooks_dir, progress)
+    with experiment_lock(the_plan.directory):
+        outcomes = executors.dispatch(executor, the_plan, pending, notebooks_dir, progress)
     summary.outcomes.extend(outcomes)
     return summary
+
+
+@contextlib.contextmanager
+def experiment_lock(directory: Path) -> Iterator[None]:
+    """Hold ``directory``'s lock file, or raise `RunRecordError` at once if another process holds it."""
+    from filelock import FileLock, Timeout
+
+    from xlt_lib.errors import RunRecordError
+
+    directory.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(directory / LOCK_NAME)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunRecordError(
+            f"{directory}: another `xlt run` is executing this experiment (it holds {lock.lock_file}); "
+            "wait for it to finish: a rerun afterwards resumes where it stopped"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def block(run: PlannedRun, parent_id: str, progress: ProgressLog) -> RunOutcome:

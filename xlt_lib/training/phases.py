@@ -49,6 +49,8 @@ from xlt_lib.codeswitch import CodeSwitchConfig
 from xlt_lib.errors import ConfigError, TrainingError
 from xlt_lib.model import load_tokenizer, model_identity, resolve_model
 from xlt_lib.tasks import TaskSpec, collator_for, resolved_task
+from xlt_lib.training.cls_only import use_cls_only_last_layer
+from xlt_lib.training.cpu_dropout import use_cpu_dropout
 from xlt_lib.training.data import EvalSet, TrainSet, eval_set, feature_lengths, train_set
 from xlt_lib.training.encoder_io import read_encoder_record, save_encoder
 from xlt_lib.training.heads import check_precision, load_with_head
@@ -349,6 +351,10 @@ def build_trainer(
         steps_per_epoch=steps_per_epoch,
     )
     model = load_with_head(resolved, head_task.format, head_task.labels, settings)
+    if settings.cls_only_last_layer:
+        use_cls_only_last_layer(model, head_task.format)
+    if settings.fast_cpu_dropout and _device().type == "cpu":
+        use_cpu_dropout(model)
     meter = ThroughputMeter()
     extra = [EpochSetter(train.dataset)] if train.dynamic else []
     trainer = XltTrainer(

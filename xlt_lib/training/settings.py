@@ -36,6 +36,15 @@ class TrainingSettings:
     profile expresses as ``epochs_by_task={"xnli": 2, "pawsx": 5}``. Keys are task
     names as the caller passes them (the target for phase 3, the intermediate task
     for phase 2). ``max_steps``, when set, overrides epochs altogether.
+
+    ``cls_only_last_layer`` computes the last layer for the [CLS] position alone
+    where the head reads nothing else (classification and multiple choice on
+    BERT-family encoders, see `xlt_lib.training.cls_only`): the same model with
+    less work per step. ``fast_cpu_dropout`` draws dropout masks on CPU from 16-bit
+    lanes of torch's generator (`xlt_lib.training.cpu_dropout`), ~5x cheaper than
+    ``bernoulli_`` on non-Intel CPUs; GPUs keep torch's dropout. Both are settings,
+    and so part of a run's identity, because they change which random numbers
+    dropout draws, hence the exact trajectory (not the model or its distribution).
     """
 
     learning_rate: float = 2e-5
@@ -54,6 +63,8 @@ class TrainingSettings:
     seed: int = 0
     freeze_word_embeddings: bool = False
     num_layers: int | None = None
+    cls_only_last_layer: bool = True
+    fast_cpu_dropout: bool = True
     precision: str = "fp32"
     max_train_examples: int | None = None
     max_eval_examples: int | None = None
