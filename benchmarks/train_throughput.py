@@ -31,9 +31,9 @@ hardware computes it; the [CLS]-only last layer counted as what it computes) as 
 share of a dense float32 matmul peak measured in the same run. The last line is one
 JSON object.
 
-    .venv/bin/python benchmarks/train_throughput.py           # full (< 10 min on 2 quiet cores)
+    .venv/bin/python benchmarks/train_throughput.py           # full: baseline + xlt, ~9 min on 2 quiet cores
     .venv/bin/python benchmarks/train_throughput.py --quick   # a smoke run (~2 min)
-    .venv/bin/python benchmarks/train_throughput.py --variants baseline xlt xlt-all-positions
+    .venv/bin/python benchmarks/train_throughput.py --variants xlt-all-positions xlt-torch-dropout
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dropout with masks drawn ~5x cheaper on CPU, for training without a GPU.
+"""Dropout with masks drawn ~4.5x cheaper on CPU, for training without a GPU.
 
 PyTorch draws a CPU dropout mask with ``bernoulli_``, which uses MKL's vectorised
 generator only on Intel processors; on others (this machine's AMD EPYC) it is a

@@ -41,7 +41,7 @@ class TrainingSettings:
     where the head reads nothing else (classification and multiple choice on
     BERT-family encoders, see `xlt_lib.training.cls_only`): the same model with
     less work per step. ``fast_cpu_dropout`` draws dropout masks on CPU from 16-bit
-    lanes of torch's generator (`xlt_lib.training.cpu_dropout`), ~5x cheaper than
+    lanes of torch's generator (`xlt_lib.training.cpu_dropout`), ~4.5x cheaper than
     ``bernoulli_`` on non-Intel CPUs; GPUs keep torch's dropout. Both are settings,
     and so part of a run's identity, because they change which random numbers
     dropout draws, hence the exact trajectory (not the model or its distribution).
