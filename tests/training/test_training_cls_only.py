@@ -7,6 +7,7 @@ import logging
 
 import pytest
 import torch
+from tiny_encoder import TINY_ENCODER
 from transformers import (
     BertConfig,
     BertForMultipleChoice,
@@ -21,20 +22,11 @@ from transformers import (
 
 from xlt_lib.training.cls_only import has_cls_only_last_layer, use_cls_only_last_layer, why_not_cls_only
 
-SIZES = {
-    "vocab_size": 120,
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 64,
-    "max_position_embeddings": 40,
-}
-
 
 def _batch(shape: tuple[int, ...], seed: int = 0) -> dict[str, torch.Tensor]:
     """Random ids with right padding of varied lengths (the mask is what the last layer must honour)."""
     generator = torch.Generator().manual_seed(seed)
-    input_ids = torch.randint(5, SIZES["vocab_size"], shape, generator=generator)
+    input_ids = torch.randint(5, TINY_ENCODER["vocab_size"], shape, generator=generator)
     lengths = torch.randint(3, shape[-1] + 1, shape[:-1], generator=generator)
     mask = (torch.arange(shape[-1]) < lengths.unsqueeze(-1)).long()
     input_ids = input_ids * mask + 1 * (1 - mask)  # pad id 1, as XLM-R's
@@ -61,7 +53,7 @@ def _pair(model_class: type, config: object) -> tuple[torch.nn.Module, torch.nn.
 def test_logits_and_gradients_equal_the_full_layer(
     model_class: type, config_class: type, shape: tuple[int, ...], task_format: str, attention: str
 ) -> None:
-    config = config_class(**SIZES, num_labels=3, attn_implementation=attention, pad_token_id=1)
+    config = config_class(**TINY_ENCODER, num_labels=3, attn_implementation=attention, pad_token_id=1)
     full, fast = _pair(model_class, config)
     assert not has_cls_only_last_layer(fast)
     assert use_cls_only_last_layer(fast, task_format) and has_cls_only_last_layer(fast)
@@ -84,13 +76,15 @@ def test_logits_and_gradients_equal_the_full_layer(
 
 
 def test_training_mode_runs_dropout_and_only_the_first_position_is_computed() -> None:
-    config = BertConfig(**SIZES, num_labels=2, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+    config = BertConfig(
+        **TINY_ENCODER, num_labels=2, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1
+    )
     _, fast = _pair(BertForSequenceClassification, config)
     use_cls_only_last_layer(fast, "classification")
     fast.train()
     batch = _batch((2, 7))
     hidden = fast.bert(**batch).last_hidden_state
-    assert hidden.shape == (2, 1, SIZES["hidden_size"])
+    assert hidden.shape == (2, 1, TINY_ENCODER["hidden_size"])
     torch.manual_seed(1)
     first = fast(**batch).logits
     torch.manual_seed(2)
@@ -100,7 +94,7 @@ def test_training_mode_runs_dropout_and_only_the_first_position_is_computed() ->
 def test_heads_that_read_every_position_or_unknown_layers_are_left_alone(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    bert = BertConfig(**SIZES)
+    bert = BertConfig(**TINY_ENCODER)
     qa = BertForQuestionAnswering(bert)
     caplog.set_level(logging.INFO, logger="xlt_lib.training.cls_only")
     assert not use_cls_only_last_layer(qa, "extractive_qa")
@@ -110,9 +104,9 @@ def test_heads_that_read_every_position_or_unknown_layers_are_left_alone(
         DistilBertConfig(vocab_size=120, dim=32, n_layers=1, n_heads=4, hidden_dim=64)
     )
     assert "model type 'distilbert'" in why_not_cls_only(distil, "classification")
-    decoder = BertForSequenceClassification(BertConfig(**SIZES, is_decoder=True))
+    decoder = BertForSequenceClassification(BertConfig(**TINY_ENCODER, is_decoder=True))
     assert why_not_cls_only(decoder, "classification") == "the encoder is configured as a decoder"
-    flex = BertForSequenceClassification(BertConfig(**SIZES))
+    flex = BertForSequenceClassification(BertConfig(**TINY_ENCODER))
     flex.config._attn_implementation = "flex_attention"
     assert "flex_attention" in why_not_cls_only(flex, "classification")
     assert not has_cls_only_last_layer(qa), "a refused model keeps its layer"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from tiny_encoder import TINY_ENCODER
 from torch import nn
 from torch.nn import functional as F
 from transformers import BertConfig, BertForSequenceClassification
@@ -18,15 +19,6 @@ from xlt_lib.training.cpu_dropout import (
     sdpa_with_cpu_dropout,
     use_cpu_dropout,
 )
-
-SIZES = {
-    "vocab_size": 120,
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 64,
-    "max_position_embeddings": 40,
-}
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
@@ -109,7 +101,9 @@ def test_attention_with_dropout_is_the_math_kernel_with_our_mask(mask_kind: str)
 
 def _bert(attention: str) -> BertForSequenceClassification:
     torch.manual_seed(0)
-    return BertForSequenceClassification(BertConfig(**SIZES, num_labels=3, attn_implementation=attention))
+    return BertForSequenceClassification(
+        BertConfig(**TINY_ENCODER, num_labels=3, attn_implementation=attention)
+    )
 
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])

@@ -24,6 +24,7 @@ done as above when training on CPU (registered with transformers'
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import torch
@@ -40,9 +41,7 @@ def keep_mask(
     shape: torch.Size | tuple[int, ...], p: float, device: torch.device | str = "cpu"
 ) -> torch.Tensor:
     """A boolean mask of ``shape``: each element False (dropped) with probability ``p``."""
-    count = 1
-    for size in shape:
-        count *= size
+    count = math.prod(shape)
     draws = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_(-(1 << 63), None)
     lanes = draws.view(torch.int16)[:count].view(shape)
     return lanes >= _LANE_MIN + round(p * _LANE_RANGE)
