@@ -3,17 +3,33 @@
 A `CodeSwitchConfig` is part of an experiment's condition, so it round-trips
 through YAML (`to_dict` / `from_dict`) and is validated where it is built: YAML 1.1
 turns an unquoted ``no`` into ``False`` and leaves ``4e-1`` a string, and a
-typo in a key should fail with the key's name rather than be ignored.
+typo in a key should fail with the key's name rather than be ignored. Each field
+declares its rule beside it (`xlt_lib.validation`); the experiment file and the
+notebooks check code-switching settings through `CodeSwitchConfig.from_dict` only.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from numbers import Integral, Real
 from typing import Any, Literal
 
-from xlt_lib.errors import ConfigError
+from xlt_lib.validation import (
+    PYTHON,
+    Interval,
+    KeyPath,
+    ListOf,
+    MappingOf,
+    Nullable,
+    Options,
+    Origin,
+    String,
+    build,
+    check_instance,
+    constraint,
+    relation_error,
+)
 
 #: The 14 non-English XNLI languages (the default target set of the study).
 XNLI_TARGET_LANGUAGES: tuple[str, ...] = (
@@ -22,35 +38,7 @@ XNLI_TARGET_LANGUAGES: tuple[str, ...] = (
 
 MODES = ("per_word", "per_sentence")
 SCHEDULES = ("dynamic", "static")
-
-
-def _ratio(key: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise ConfigError(f"codeswitch.{key}: expected a number in [0, 1], got {value!r}")
-    if isinstance(value, str):
-        # YAML 1.1 reads 4e-1 as a string; accept any spelling float() accepts.
-        try:
-            value = float(value)
-        except ValueError:
-            raise ConfigError(f"codeswitch.{key}: expected a number in [0, 1], got {value!r}") from None
-    if not isinstance(value, int | float) or not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise ConfigError(f"codeswitch.{key}: expected a number in [0, 1], got {value!r}")
-    return float(value)
-
-
-def _language_tuple(key: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ConfigError(f"codeswitch.{key}: expected a list of language codes, got {value!r}")
-    out = []
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            hint = " (YAML 1.1 reads an unquoted no as false: quote it, 'no')" if item is False else ""
-            raise ConfigError(f"codeswitch.{key}: expected language codes (strings), got {item!r}{hint}")
-        out.append(item.strip())
-    if len(set(out)) != len(out):
-        dupes = sorted({x for x in out if out.count(x) > 1})
-        raise ConfigError(f"codeswitch.{key}: languages listed twice: {', '.join(dupes)}")
-    return tuple(out)
+_RATIO = Interval(Real, 0.0, 1.0, closed="both")
 
 
 @dataclass(frozen=True)
@@ -65,53 +53,32 @@ class CodeSwitchConfig:
     (CoSDA-ML's choice), ``"static"`` switches once and keeps that version.
     """
 
-    languages: tuple[str, ...]
-    sentence_ratio: float = 1.0
-    token_ratio: float = 0.4
-    mode: Literal["per_word", "per_sentence"] = "per_word"
-    schedule: Literal["dynamic", "static"] = "dynamic"
-    seed: int = 42
-    fields: tuple[str, ...] | None = None
-    dictionaries: Mapping[str, str] | None = field(default=None, hash=False)
+    languages: tuple[str, ...] = field(
+        metadata=constraint(ListOf(String(), noun="language", container=tuple))
+    )
+    sentence_ratio: float = field(default=1.0, metadata=constraint(_RATIO))
+    token_ratio: float = field(default=0.4, metadata=constraint(_RATIO))
+    mode: Literal["per_word", "per_sentence"] = field(
+        default="per_word", metadata=constraint(Options(*MODES))
+    )
+    schedule: Literal["dynamic", "static"] = field(
+        default="dynamic", metadata=constraint(Options(*SCHEDULES))
+    )
+    seed: int = field(default=42, metadata=constraint(Interval(Integral, 0, None, closed="left")))
+    fields: tuple[str, ...] | None = field(
+        default=None, metadata=constraint(Nullable(ListOf(String(), unique=False, container=tuple)))
+    )
+    dictionaries: Mapping[str, str] | None = field(
+        default=None, hash=False, metadata=constraint(Nullable(MappingOf(String(), String())))
+    )
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__  # frozen: normalise in place once, at construction
-        set_(self, "languages", _language_tuple("languages", self.languages))
-        if not self.languages:
-            raise ConfigError("codeswitch.languages: expected at least one target language")
-        set_(self, "sentence_ratio", _ratio("sentence_ratio", self.sentence_ratio))
-        set_(self, "token_ratio", _ratio("token_ratio", self.token_ratio))
-        if self.mode not in MODES:
-            raise ConfigError(f"codeswitch.mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(
-                f"codeswitch.schedule: expected one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
-            )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"codeswitch.seed: expected a non-negative integer, got {self.seed!r}")
-        if self.fields is not None:
-            if isinstance(self.fields, str) or not isinstance(self.fields, Sequence) or not self.fields:
-                raise ConfigError(
-                    f"codeswitch.fields: expected a non-empty list of field names, got {self.fields!r}"
+        check_instance(self)  # each field against its declared constraint (normalised in place)
+        for lang in self.dictionaries or {}:
+            if lang not in self.languages:
+                raise relation_error(
+                    ("dictionaries", lang), f"not one of the languages ({', '.join(self.languages)})"
                 )
-            if not all(isinstance(f, str) and f for f in self.fields):
-                raise ConfigError(
-                    f"codeswitch.fields: expected field names (strings), got {list(self.fields)!r}"
-                )
-            set_(self, "fields", tuple(self.fields))
-        if self.dictionaries is not None:
-            if not isinstance(self.dictionaries, Mapping):
-                raise ConfigError(
-                    f"codeswitch.dictionaries: expected a mapping language -> path, got {self.dictionaries!r}"
-                )
-            for lang, path in self.dictionaries.items():
-                if lang not in self.languages:
-                    raise ConfigError(
-                        f"codeswitch.dictionaries.{lang}: not one of the languages ({', '.join(self.languages)})"
-                    )
-                if not isinstance(path, str) or not path:
-                    raise ConfigError(f"codeswitch.dictionaries.{lang}: expected a file path, got {path!r}")
-            set_(self, "dictionaries", dict(self.dictionaries))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain YAML/JSON-ready values (lists, not tuples)."""
@@ -127,19 +94,20 @@ class CodeSwitchConfig:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CodeSwitchConfig:
+    def from_dict(
+        cls, d: Mapping[str, Any], *, where: str | KeyPath = "codeswitch", origin: Origin = PYTHON
+    ) -> CodeSwitchConfig:
         """Build from a parsed YAML mapping; unknown or missing keys are named in the error."""
+        key: KeyPath = ((where,) if where else ()) if isinstance(where, str) else where
         if not isinstance(d, Mapping):
-            raise ConfigError(f"codeswitch: expected a mapping of settings, got {type(d).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(
-                f"codeswitch: unknown key(s) {', '.join(map(str, unknown))}; expected some of {', '.join(sorted(known))}"
+            raise origin.error(key, f"expected a mapping of settings, got {type(d).__name__}")
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(map(str, set(d) - set(known)))
+        if unknown and not origin.yaml:  # a YAML origin names each key where it was written instead
+            raise origin.error(
+                key, f"unknown key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}"
             )
-        if "languages" not in d:
-            raise ConfigError("codeswitch.languages: required (the target languages to switch into)")
-        return cls(**dict(d))
+        return build(cls, d, key, origin, required=("languages",))
 
     @property
     def expected_rate_factor(self) -> float:

@@ -11,15 +11,26 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from xlt_lib.checksums import data_checksums, file_sha256
+from xlt_lib.codeswitch.config import CodeSwitchConfig
+from xlt_lib.codeswitch.dictionary import default_dictionary_path
 from xlt_lib.errors import ConfigError, RunRecordError, XltError
 from xlt_lib.experiment import records
-from xlt_lib.experiment.checks import Checker, plain
+from xlt_lib.experiment.yamlio import plain
+from xlt_lib.model.identity import model_identity
+from xlt_lib.paths import cache_dir
+from xlt_lib.paths import data_dir as resolve_data_dir
+from xlt_lib.tasks.registry import get_task
+from xlt_lib.tasks.spec import TaskSpec
+from xlt_lib.training.multitask_spec import MultiTaskSpec
+from xlt_lib.training.settings import TrainingSettings
+from xlt_lib.validation import NOTEBOOK, Nullable, Options, String, check_keys, field_constraints, validate
 
-_ORIGIN = "notebook parameter"
+_STRING = String()
 
 
 @dataclass(frozen=True)
@@ -34,22 +45,21 @@ class PhaseInputs:
     phase: str
     run_dir: Path
     source: str
-    task: Any  # str, or MultiTaskSpec
-    settings: Any  # TrainingSettings
-    codeswitch: Any  # CodeSwitchConfig | None
+    task: str | MultiTaskSpec
+    settings: TrainingSettings
+    codeswitch: CodeSwitchConfig | None
     seed: int
     data_dir: str | None
     eval_split: str | None = None
 
-    def target_spec(self) -> Any:
+    def target_spec(self) -> TaskSpec:
         """The target for `run_transfer`: its `TaskSpec`, with this run's evaluation split.
 
         `run_transfer` scores ``TaskSpec.eval_split``; a per-target ``eval_split``
         override therefore travels in a copy of the spec (the task API accepts a
         spec wherever it takes a name).
         """
-        from xlt_lib.tasks import get_task
-
+        assert isinstance(self.task, str), "only phase-3 inputs have a target"
         spec = get_task(self.task)
         if self.eval_split is None or self.eval_split == spec.eval_split:
             return spec
@@ -72,91 +82,72 @@ class PhaseInputs:
 
 def _scratch_dir(phase: str) -> Path:
     """A fresh folder for interactive runs (``run_dir=None``), under the project cache."""
-    from xlt_lib.paths import cache_dir
-
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     path = cache_dir() / "scratch" / f"{phase}-{stamp}"
     path.mkdir(parents=True)
     return path
 
 
-def _settings(value: Any, seed: int) -> Any:
+def _settings(value: Any, seed: int) -> TrainingSettings:
     """`TrainingSettings` from a dict, optionally starting from ``profile``; ``seed`` wins."""
-    from xlt_lib.training import TrainingSettings
-
-    check = Checker(_ORIGIN)
-    values = dict(
-        check.mapping(
-            value, ("settings",), ["profile", *(f.name for f in dataclasses.fields(TrainingSettings))]
-        )
-    )
+    key = ("settings",)
+    values = check_keys(value, ["profile", *(f.name for f in fields(TrainingSettings))], key, NOTEBOOK)
     profile = values.pop("profile", None)
+    if profile is not None:
+        validate(profile, _STRING, (*key, "profile"), NOTEBOOK)
     values["seed"] = seed
-    try:
-        if profile is None:
-            return TrainingSettings.from_dict(plain(values), where="settings")
-        return TrainingSettings.profile(check.string(profile, ("settings", "profile")), **plain(values))
-    except XltError as exc:
-        raise ConfigError(f"{_ORIGIN}: {exc}") from None
+    return TrainingSettings.from_profile(
+        profile, plain(values), where=key, origin=NOTEBOOK, profile_key=(*key, "profile")
+    )
 
 
-def _codeswitch(value: Any, seed: int) -> Any:
-    from xlt_lib.codeswitch import CodeSwitchConfig
-
+def _codeswitch(value: Any, seed: int) -> CodeSwitchConfig | None:
     if value is None:
         return None
-    check = Checker(_ORIGIN)
-    spec = dict(check.mapping(value, ("codeswitch",), [f.name for f in dataclasses.fields(CodeSwitchConfig)]))
-    check.string_list(spec.get("languages"), ("codeswitch", "languages"))  # explains YAML's `no` -> false
+    key = ("codeswitch",)
+    spec = check_keys(value, [f.name for f in fields(CodeSwitchConfig)], key, NOTEBOOK)
     spec.setdefault("seed", seed)
-    try:
-        return CodeSwitchConfig.from_dict(plain(spec))
-    except XltError as exc:
-        raise ConfigError(f"{_ORIGIN}: {exc}") from None
+    return CodeSwitchConfig.from_dict(plain(spec), where=key, origin=NOTEBOOK)
 
 
 def _common(phase: str, run_dir: Any, seed: Any, data_dir: Any) -> tuple[Path, int, str | None]:
-    check = Checker(_ORIGIN)
-    seed = check.integer(seed, ("seed",), minimum=0)
-    directory = _scratch_dir(phase) if run_dir is None else Path(check.string(str(run_dir), ("run_dir",)))
+    seed = validate(seed, field_constraints(TrainingSettings)["seed"], ("seed",), NOTEBOOK)
+    directory = (
+        _scratch_dir(phase)
+        if run_dir is None
+        else Path(validate(str(run_dir), _STRING, ("run_dir",), NOTEBOOK))
+    )
     directory.mkdir(parents=True, exist_ok=True)
-    data = check.optional_string(None if data_dir is None else str(data_dir), ("data_dir",))
+    data = validate(None if data_dir is None else str(data_dir), Nullable(_STRING), ("data_dir",), NOTEBOOK)
     if data is not None:
-        from xlt_lib.paths import data_dir as resolve_data_dir
-
         try:
             data = str(resolve_data_dir(data))
         except XltError as exc:
-            raise ConfigError(f"{_ORIGIN}: {exc}") from None
+            raise NOTEBOOK.error(("data_dir",), str(exc)) from None
     return directory, seed, data
 
 
 def _task(name: Any, key: str, *, target: bool) -> str:
-    from xlt_lib.tasks import get_task
-
-    check = Checker(_ORIGIN)
-    text = check.string(name, (key,))
+    text: str = validate(name, _STRING, (key,), NOTEBOOK)
     try:
         spec = get_task(text)
     except XltError as exc:
-        raise ConfigError(f"{_ORIGIN}: {key}: {exc}") from None
+        raise NOTEBOOK.error((key,), str(exc)) from None
     if target and not spec.is_target:
-        raise ConfigError(f"{_ORIGIN}: {key}: {text!r} is not a cross-lingual target task")
+        raise NOTEBOOK.error((key,), f"{text!r} is not a cross-lingual target task")
     return text
 
 
-def _intermediate_task(value: Any) -> Any:
+def _intermediate_task(value: Any) -> str | MultiTaskSpec:
     """A task name, or the `MultiTaskSpec` of a ``{"multitask": {...}}`` parameter."""
-    from xlt_lib.training.multitask_spec import MultiTaskSpec
-
     if not isinstance(value, dict):
         return _task(value, "task", target=False)
     try:
         spec = MultiTaskSpec.from_parameter(value)
     except XltError as exc:
-        raise ConfigError(f"{_ORIGIN}: {exc}") from None
+        raise ConfigError(f"{NOTEBOOK.name}: {exc}") from None  # the message names task.multitask.<key>
     if spec is None:
-        raise ConfigError(f"{_ORIGIN}: task: expected a task name or {{'multitask': {{...}}}}, got {value!r}")
+        raise NOTEBOOK.error(("task",), f"expected a task name or {{'multitask': {{...}}}}, got {value!r}")
     return spec
 
 
@@ -175,7 +166,7 @@ def intermediate_inputs(
     return PhaseInputs(
         phase="intermediate",
         run_dir=directory,
-        source=Checker(_ORIGIN).string(model, ("model",)),
+        source=validate(model, _STRING, ("model",), NOTEBOOK),
         task=_intermediate_task(task),
         settings=_settings(settings, seed),
         codeswitch=_codeswitch(codeswitch, seed),
@@ -196,20 +187,18 @@ def transfer_inputs(
     data_dir: str | None = None,
 ) -> PhaseInputs:
     """Validate the parameters of ``transfer.ipynb`` (phase 3)."""
-    from xlt_lib.tasks import get_task
-
     directory, seed, data = _common("transfer", run_dir, seed, data_dir)
     target = _task(target, "target", target=True)
     spec = get_task(target)
     split = (
         spec.eval_split
         if eval_split is None
-        else Checker(_ORIGIN).string(eval_split, ("eval_split",), choices=spec.splits)
+        else validate(eval_split, Options(*spec.splits), ("eval_split",), NOTEBOOK)
     )
     return PhaseInputs(
         phase="transfer",
         run_dir=directory,
-        source=Checker(_ORIGIN).string(str(encoder), ("encoder",)),
+        source=validate(str(encoder), _STRING, ("encoder",), NOTEBOOK),
         task=target,
         settings=_settings(settings, seed),
         codeswitch=_codeswitch(codeswitch, seed),
@@ -222,9 +211,6 @@ def transfer_inputs(
 # -- provenance --------------------------------------------------------------------------
 def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
     """SHA-256 of every local data file the phase reads (empty for hub data)."""
-    from xlt_lib.checksums import data_checksums
-    from xlt_lib.tasks import get_task
-
     reads: list[tuple[str, str, str]] = []
     if inputs.phase == "intermediate":
         for name in getattr(inputs.task, "tasks", (inputs.task,)):  # a MultiTaskSpec reads all its tasks
@@ -250,9 +236,6 @@ def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
 
 def _dictionary_checksums(inputs: PhaseInputs) -> dict[str, str]:
     """SHA-256 of every bilingual dictionary the run's code-switching reads (a changed one reruns it)."""
-    from xlt_lib.checksums import file_sha256
-    from xlt_lib.codeswitch.dictionary import default_dictionary_path
-
     if inputs.codeswitch is None:
         return {}
     named = inputs.codeswitch.dictionaries or {}
@@ -290,8 +273,6 @@ def determinism(settings: Any) -> dict[str, Any]:
 
 def start_run(inputs: PhaseInputs) -> dict[str, Any]:
     """Record provenance known before training (env.json, ``end_time`` null); returns it."""
-    from xlt_lib.model import model_identity
-
     environment = records.start_environment(model_identity=model_identity(inputs.source))
     environment["data"] = _data_checksums(inputs)
     environment["data_dir"] = inputs.data_dir

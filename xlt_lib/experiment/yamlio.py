@@ -23,6 +23,7 @@ exists instead of a plain ``yaml.safe_load``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,7 @@ from typing import Any
 import yaml
 
 from xlt_lib.errors import ConfigError
-
-KeyPath = tuple[str | int, ...]
+from xlt_lib.validation import KeyPath, dotted
 
 # YAML 1.2 core schema: https://yaml.org/spec/1.2.2/#1032-tag-resolution
 _FLOAT_12 = re.compile(
@@ -106,7 +106,7 @@ def _walk(loader: _Loader, node: yaml.Node, key: KeyPath, doc: YamlDocument, pat
     doc.lines[key] = node.start_mark.line + 1
     if node.tag not in _PLAIN_TAGS[type(node)]:
         raise ConfigError(
-            f"{path}:{node.start_mark.line + 1}: {_dotted(key) or '<top>'}: not valid YAML for an experiment: "
+            f"{path}:{node.start_mark.line + 1}: {dotted(key) or '<top>'}: not valid YAML for an experiment: "
             f"tag {node.tag!r} is not allowed (only plain mappings, lists, strings, numbers, booleans, null)"
         )
     if isinstance(node, yaml.MappingNode):
@@ -117,14 +117,14 @@ def _walk(loader: _Loader, node: yaml.Node, key: KeyPath, doc: YamlDocument, pat
             if not isinstance(name, str | int | float | bool) or isinstance(name, bool):
                 line = key_node.start_mark.line + 1
                 raise ConfigError(
-                    f"{path}:{line}: {_dotted(key) or '<top>'}: mapping keys must be plain names, "
+                    f"{path}:{line}: {dotted(key) or '<top>'}: mapping keys must be plain names, "
                     f"got {key_node.value!r}"
                     + (" (YAML reads it as a boolean; quote it)" if isinstance(name, bool) else "")
                 )
             name = str(name)
             if name in result:
                 line = key_node.start_mark.line + 1
-                raise ConfigError(f"{path}:{line}: {_dotted((*key, name))}: duplicate key (given twice)")
+                raise ConfigError(f"{path}:{line}: {dotted((*key, name))}: duplicate key (given twice)")
             result[name] = _walk(loader, value_node, (*key, name), doc, path)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -133,16 +133,13 @@ def _walk(loader: _Loader, node: yaml.Node, key: KeyPath, doc: YamlDocument, pat
     return _scalar(loader, node)
 
 
-def _dotted(key: KeyPath) -> str:
-    out = ""
-    for part in key:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def dotted(key: KeyPath) -> str:
-    """``("conditions", "cs", "languages", 3)`` -> ``conditions.cs.languages[3]``."""
-    return _dotted(key)
+def plain(value: Any) -> Any:
+    """A deep copy made of dicts, lists and scalars (for canonical JSON and YAML dumps)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def parse_yaml(text: str, path: Path) -> YamlDocument:
