@@ -37,6 +37,7 @@ import pandas as pd
 
 from xlt_lib.errors import RunRecordError
 from xlt_lib.report.results import RESULT_COLUMNS, load_predictions
+from xlt_lib.significance import N_RESAMPLES
 from xlt_lib.stats.aso import almost_stochastic_order
 from xlt_lib.stats.errors import MissingRunsError, PairingError, StatsError
 from xlt_lib.stats.examples import approximate_randomization, mcnemar_exact, paired_bootstrap
@@ -414,7 +415,7 @@ def compare_conditions(
     alpha: float = 0.05,
     correction: str = "holm",
     test: Literal["welch", "permutation"] = "welch",
-    n_resamples: int = 10_000,
+    n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     require_baseline: bool = False,
 ) -> pd.DataFrame:
@@ -635,7 +636,7 @@ def compare_examples(
     *,
     alpha: float = 0.05,
     correction: str = "holm",
-    n_resamples: int = 10_000,
+    n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     per_seed: bool = True,
     require_baseline: bool = False,
