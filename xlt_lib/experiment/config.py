@@ -20,10 +20,14 @@ the targets, the seeds, the training settings per phase and where to execute::
       intermediate: {learning_rate: 3.0e-5}   # phase 2 only
       transfer: {max_eval_examples: 300}      # phase 3 only
     executor: local                   # or {workers: 2} or {slurm: {partition: gpu, gpus_per_node: 1, ...}}
-    significance: {alpha: 0.05, correction: holm, n_resamples: 1000, seed: 0}
+    significance: {alpha: 0.05, correction: holm, n_resamples: 10000, seed: 0}   # the defaults
 
-`load_experiment` checks every key and type and raises one `ConfigError` naming
-the file and the dotted key; `xlt_lib.experiment.grid` expands the result into runs.
+`load_experiment` checks every key and value and raises one `ConfigError` naming
+the file, the dotted key and the line; `xlt_lib.experiment.grid` expands the result
+into runs. A value's rule is declared once, beside its field (here, on
+`TrainingSettings`, `CodeSwitchConfig` and `SignificanceSettings`), and checked by
+`xlt_lib.validation`; this module adds only what relates keys to each other or to
+the world (task names, dictionaries, folders, duplicates).
 """
 
 from __future__ import annotations
