@@ -12,13 +12,15 @@ it came from (the file, or ``notebook parameter``), the dotted key
 file, the notebooks' parameters and the Python constructors all go through it,
 so a rule and its message exist once.
 
-An `Origin` says where values come from, which decides only how an error
-*describes* them, never what is valid:
+An `Origin` says where values come from, which decides how an error describes
+them and whether a string may stand for a number; the rules themselves are the same:
 
-* Python callers (`PYTHON`): values shown as ``repr``; numeric strings accepted
-  for numbers, because papermill's YAML 1.1 reads ``1e-5`` as a string;
+* Python callers (`PYTHON`): values shown as ``repr`` (``expected one of fp32,
+  bf16, fp16, got 'fp8'``); numeric strings accepted for numbers, because
+  papermill's YAML 1.1 reads ``1e-5`` as a string;
 * notebook parameters (`NOTEBOOK`): the same leniency, values described by their
-  YAML type (``got boolean false``), with the YAML 1.1 trap explained;
+  YAML type (``got boolean false``, ``unknown value 'fp8'``), with the YAML 1.1
+  trap explained;
 * an experiment file (`file_origin`): read as YAML 1.2 (`xlt_lib.experiment.yamlio`),
   so a number must be written as one (a quoted ``'0.4'`` is refused with a hint);
   the message ends with the line the value is on.
@@ -101,15 +103,14 @@ class Origin:
     for Python callers). ``yaml``: values were written in YAML, so they are described
     by YAML type and the boolean trap is explained. ``strict``: the source is
     read as YAML 1.2, where a number is written as a number, so no string is taken
-    for one and no ``2.0`` for an integer.
+    for one and no ``2.0`` for an integer. ``relocatable``: a dataclass checking its
+    own fields, whose errors (`FieldError`) the caller moves to its own origin and key.
     """
 
     name: str = ""
     document: SourceMap | None = None
     yaml: bool = False
     strict: bool = False
-
-    #: Errors from this origin can move (`FieldError`): a dataclass checking its own fields.
     relocatable: bool = False
 
     def error(self, key: KeyPath, message: str) -> ConfigError:
@@ -218,7 +219,7 @@ class Interval(Constraint):
     ``type_`` is `numbers.Integral` or `numbers.Real`; ``None`` for a bound means
     unbounded; ``closed`` is ``"both"``, ``"left"``, ``"right"`` or ``"neither"``.
     Booleans are never numbers. Real values come back as ``float`` and must be
-    finite unless ``finite=False``. Outside strict (YAML 1.2) origins, a numeric
+    finite unless ``finite=False`` allows ±inf (NaN lies in no interval). Outside strict (YAML 1.2) origins, a numeric
     string is read as a real number and an integral float as an integer.
     """
 
