@@ -52,7 +52,7 @@ data_dir = None  # None: XLT_DATA_DIR, ../shared/data, or the Hugging Face hub
 import pandas as pd
 from IPython.display import Markdown, display
 
-from xlt_lib.experiment.notebook import finish_run, intermediate_inputs, start_run
+from xlt_lib.experiment.notebook import finish_run, intermediate_inputs, provenance_table, start_run
 from xlt_lib.training import run_intermediate
 
 inputs = intermediate_inputs(
@@ -84,16 +84,7 @@ if inputs.codeswitch is not None:
 
 # %%
 environment = start_run(inputs)
-pd.Series(
-    {
-        "git commit": environment["git"]["commit"],
-        "dirty": environment["git"]["dirty"],
-        "device": environment["device"]["device"],
-        "data files": len(environment["data"]),
-        "started": environment["start_time"],
-    },
-    name="environment",
-).to_frame()
+provenance_table(environment)
 
 # %% [markdown]
 # ## Training

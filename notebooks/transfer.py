@@ -50,7 +50,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from xlt_lib.experiment.notebook import finish_run, start_run, transfer_inputs
+from xlt_lib.experiment.notebook import finish_run, provenance_table, start_run, transfer_inputs
 from xlt_lib.training import run_transfer
 
 inputs = transfer_inputs(
@@ -75,16 +75,7 @@ pd.Series(inputs.settings.to_dict(), name="training settings").to_frame()
 
 # %%
 environment = start_run(inputs)
-pd.Series(
-    {
-        "git commit": environment["git"]["commit"],
-        "dirty": environment["git"]["dirty"],
-        "device": environment["device"]["device"],
-        "data files": len(environment["data"]),
-        "started": environment["start_time"],
-    },
-    name="environment",
-).to_frame()
+provenance_table(environment)
 
 # %% [markdown]
 # ## Fine-tuning on English, evaluation in every language

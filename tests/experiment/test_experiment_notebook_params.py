@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from xlt_lib.errors import ConfigError
-from xlt_lib.experiment.notebook import intermediate_inputs, transfer_inputs
+from xlt_lib.experiment import records
+from xlt_lib.experiment.notebook import intermediate_inputs, provenance_table, transfer_inputs
 
 
 def test_intermediate_inputs_apply_profile_and_seed(tmp_path: Path) -> None:
@@ -69,3 +70,14 @@ def test_eval_split_override_travels_in_the_target_spec(tmp_path: Path) -> None:
     assert inputs.target_spec().eval_split == "dev" and inputs.target_spec().name == "xnli"
     default = transfer_inputs(run_dir=tmp_path, encoder="x", target="pawsx", settings={}, seed=0)
     assert default.eval_split == "dev" and default.target_spec().eval_split == "dev"
+
+
+def test_provenance_table_shows_what_start_run_recorded() -> None:
+    """Both phase notebooks display this one summary of env.json (it used to be copied in each)."""
+    environment = records.start_environment(model_identity={"name": "m"})
+    environment["data"] = {"xnli/test-de.tsv": "ab12", "xnli/test-en.tsv": "cd34"}
+    table = provenance_table(environment)
+    assert list(table.columns) == ["environment"]
+    assert table.loc["data files", "environment"] == 2
+    assert table.loc["git commit", "environment"] == environment["git"]["commit"]
+    assert table.loc["started", "environment"] == environment["start_time"]

@@ -280,6 +280,26 @@ def start_run(inputs: PhaseInputs) -> dict[str, Any]:
     return environment
 
 
+def provenance_table(environment: dict[str, Any]) -> Any:
+    """The few provenance facts a phase notebook shows before training, as a one-column table.
+
+    Both phase notebooks display the same summary of what `start_run` recorded; it lives here
+    so that they cannot drift apart. The full record is ``env.json``.
+    """
+    import pandas as pd  # heavy third-party import, kept off the configuration path
+
+    return pd.Series(
+        {
+            "git commit": environment["git"]["commit"],
+            "dirty": environment["git"]["dirty"],
+            "device": environment["device"]["device"],
+            "data files": len(environment["data"]),
+            "started": environment["start_time"],
+        },
+        name="environment",
+    ).to_frame()
+
+
 def finish_run(
     inputs: PhaseInputs, environment: dict[str, Any], metrics: dict[str, Any], predictions: Any = None
 ) -> Path:
