@@ -13,7 +13,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors import SafetensorError
 from transformers import (
     AutoConfig,
@@ -25,7 +24,7 @@ from transformers import (
     set_seed,
 )
 
-from xlt_lib.errors import ConfigError, ModelError, TrainingError
+from xlt_lib.errors import ConfigError, ModelError
 from xlt_lib.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
@@ -114,28 +113,3 @@ def _summarise_keys(keys: Any) -> str:
     """``classifier, pooler`` rather than every tensor name: the modules keys belong to."""
     modules = sorted({key.rsplit(".", 1)[0].split(".", 1)[-1] if "." in key else key for key in keys})
     return ", ".join(modules) or "none"
-
-
-def check_precision(precision: str, device: torch.device) -> dict[str, bool]:
-    """TrainingArguments flags for ``precision`` on ``device``, or a clear error.
-
-    bf16 runs on CUDA devices that support it and on CPU (autocast); fp16 needs
-    CUDA (its gradient scaler has no CPU path in the Trainer).
-    """
-    if precision == "fp32":
-        return {"bf16": False, "fp16": False}
-    if precision == "bf16":
-        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-            raise TrainingError(
-                f"precision=bf16: {torch.cuda.get_device_name(device)} does not support bfloat16"
-            )
-        if device.type not in ("cuda", "cpu"):
-            raise TrainingError(f"precision=bf16: not supported on device {device.type}")
-        return {"bf16": True, "fp16": False}
-    if precision == "fp16":
-        if device.type != "cuda":
-            raise TrainingError(
-                f"precision=fp16: needs a CUDA GPU, this run is on {device.type}; use fp32 or bf16"
-            )
-        return {"bf16": False, "fp16": True}
-    raise ConfigError(f"precision: expected fp32, bf16 or fp16, got {precision!r}")
