@@ -34,10 +34,9 @@ from transformers.trainer_utils import get_last_checkpoint
 from xlt_lib import __version__
 from xlt_lib.codeswitch import CodeSwitchConfig
 from xlt_lib.errors import TrainingError
-from xlt_lib.tasks import TaskSpec
+from xlt_lib.tasks import TaskSpec, get_format
 from xlt_lib.training.data import EvalSet
 from xlt_lib.training.encoder_io import save_encoder
-from xlt_lib.training.metrics import best_spans, classification_metrics, squad_metrics, token_accuracy
 from xlt_lib.training.settings import TrainingSettings
 from xlt_lib.training.trainer import ThroughputMeter
 
@@ -71,7 +70,7 @@ def run_fingerprint(
     *,
     phase: str,
     encoder: str,
-    task: Any,
+    task: str | dict[str, Any],
     codeswitch: CodeSwitchConfig | None,
     settings: TrainingSettings,
     **extra: Any,
@@ -163,7 +162,7 @@ def fit(
 
 def encoder_record(
     *,
-    parent: Any,
+    parent: dict[str, Any],
     task: str,
     task_format: str,
     codeswitch: CodeSwitchConfig | None,
@@ -215,23 +214,5 @@ def drop_checkpoints(trainer: Trainer, checkpoint_dir: Path) -> None:
 
 
 def metric_fn(task: TaskSpec, dev: EvalSet) -> Callable[[EvalPrediction], dict[str, float]]:
-    """``compute_metrics`` for the Trainer, on the dev set of ``task``."""
-    if task.format == "extractive_qa":
-
-        def qa_metrics(prediction: EvalPrediction) -> dict[str, float]:
-            start_logits, end_logits = prediction.predictions[:2]
-            texts = best_spans(start_logits, end_logits, dev.windows, dev.examples)
-            return squad_metrics(texts, [a["text"] for a in dev.examples["answers"]])
-
-        return qa_metrics
-
-    def label_metrics(prediction: EvalPrediction) -> dict[str, float]:
-        logits = (
-            prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-        )
-        predicted, gold = logits.argmax(axis=-1), prediction.label_ids
-        if task.format == "tagging":
-            return token_accuracy(predicted, gold)
-        return classification_metrics(predicted, gold, logits.shape[-1])
-
-    return label_metrics
+    """``compute_metrics`` for the Trainer, on the dev set of ``task`` (its format's metrics)."""
+    return get_format(task.format).dev_metrics(dev.examples, dev.windows)

@@ -11,10 +11,13 @@ intermediate condition; ``xlt_encoder.json`` adds the tasks, the sampler, the
 sampling probabilities and how many examples and batches of each task were seen.
 
 Model selection (``selection: best_en_dev``) uses the mean over tasks of each
-task's English dev score (accuracy; SQuAD F1 / 100 for extractive QA), as jiant
-does. Several GPUs work as in single-task training (see `xlt_lib.training.phases`);
-each process draws its own batches, so a step may train different heads on
-different processes, and DDP is told that some parameters go unused in a step.
+task's English dev score on a 0-1 scale (its format's `TaskFormat.primary_score`:
+accuracy; SQuAD F1 / 100 for extractive QA), as jiant does. Resuming, the train-info
+record, the encoder record and the clean-up are the training core's
+(`xlt_lib.training.core`), as in single-task training. Several GPUs work as in
+single-task training (see `xlt_lib.training.phases`); each process draws its own
+batches, so a step may train different heads on different processes, and DDP is
+told that some parameters go unused in a step.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from transformers.trainer_callback import ExportableState, TrainerState
 
 from xlt_lib.codeswitch import CodeSwitchConfig, build_switcher
 from xlt_lib.model import load_tokenizer, model_identity, resolve_model
-from xlt_lib.tasks import TaskSpec, collator_for, resolved_task
+from xlt_lib.tasks import TaskSpec, collator_for, get_format, resolved_task
 from xlt_lib.training.core import (
     CHECKPOINTS,
     ENCODER,
@@ -56,20 +59,7 @@ from xlt_lib.training.trainer import ThroughputMeter, XltTrainer, training_argum
 
 logger = logging.getLogger("xlt_lib.training")
 
-#: The batch keys holding gold answers, per format (the Trainer cannot read them off
-#: `MultiTaskModel.forward`, whose inputs depend on the task).
-LABEL_NAMES: dict[str, list[str]] = {
-    "classification": ["labels"],
-    "multiple_choice": ["labels"],
-    "tagging": ["labels"],
-    "extractive_qa": ["start_positions", "end_positions"],
-}
 SELECT_METRIC = "average"
-
-
-def primary_score(task_format: str, scores: dict[str, float]) -> float:
-    """A task's dev score on a 0-1 scale: accuracy, or SQuAD F1 / 100 for extractive QA."""
-    return scores["f1"] / 100.0 if task_format == "extractive_qa" else scores["accuracy"]
 
 
 class TaskCounter(TrainerCallback, ExportableState):
@@ -146,7 +136,9 @@ class MultiTaskTrainer(XltTrainer):
         try:
             for index, (name, (spec, dev)) in enumerate(self.dev_sets.items()):
                 self.compute_metrics = metric_fn(spec, dev)
-                self.label_names = LABEL_NAMES[spec.format]
+                # The Trainer cannot read the gold keys off `MultiTaskModel.forward`, whose
+                # inputs depend on the task: the format names them.
+                self.label_names = list(get_format(spec.format).label_names)
                 prefix = f"{metric_key_prefix}_{name}"
                 task_metrics = super().evaluate(TaskTagged(dev.features, index), ignore_keys, prefix)
                 metrics.update(task_metrics)
@@ -154,7 +146,8 @@ class MultiTaskTrainer(XltTrainer):
         finally:
             self.compute_metrics, self.label_names = saved
         scores = [
-            primary_score(spec.format, self.task_metrics[name]) for name, (spec, _) in self.dev_sets.items()
+            get_format(spec.format).primary_score(self.task_metrics[name])
+            for name, (spec, _) in self.dev_sets.items()
         ]
         average = metrics[f"{metric_key_prefix}_{SELECT_METRIC}"] = float(sum(scores) / len(scores))
         logger.info("step %d: dev average over %d tasks %.4f", self.state.global_step, len(scores), average)

@@ -35,12 +35,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from transformers import TrainerCallback
+from datasets import Dataset
+from transformers import PreTrainedTokenizerBase, TrainerCallback
 
 from xlt_lib.codeswitch import CodeSwitchConfig
 from xlt_lib.errors import ConfigError
 from xlt_lib.model import load_tokenizer, model_identity, resolve_model
-from xlt_lib.tasks import TaskSpec, collator_for, resolved_task
+from xlt_lib.tasks import TaskSpec, collator_for, get_format, resolved_task
 from xlt_lib.training.cls_only import use_cls_only_last_layer
 from xlt_lib.training.core import (
     CHECKPOINTS,
@@ -60,7 +61,6 @@ from xlt_lib.training.data import TrainSet, eval_set, feature_lengths, train_set
 from xlt_lib.training.device import check_precision, training_device
 from xlt_lib.training.encoder_io import read_encoder_record
 from xlt_lib.training.heads import load_with_head
-from xlt_lib.training.metrics import classification_metrics
 from xlt_lib.training.multitask import run_multitask
 from xlt_lib.training.multitask_spec import MultiTaskSpec
 from xlt_lib.training.settings import TrainingSettings
@@ -95,7 +95,7 @@ class TransferResult:
 @dataclass
 class _Fitted:
     trainer: XltTrainer
-    tokenizer: Any
+    tokenizer: PreTrainedTokenizerBase
     train: dict[str, Any]
     checkpoint_dir: Path
 
@@ -191,7 +191,9 @@ def run_transfer(
     ``encoder`` is ``"offline-default"``, a model folder (a phase-2
     ``<run>/encoder``) or a hub id. XNLI trains on MNLI and PAWS-X on English
     PAWS-X (`TaskSpec.train_task`); the checkpoint is chosen on English dev
-    (``settings.selection``); every language of ``target``'s eval split is scored.
+    (``settings.selection``); every language of ``target``'s eval split is scored,
+    and the model's outputs decoded into predictions, by the target's format
+    (`TaskFormat.score`).
     """
     spec = resolved_task(target, data_dir)
     if not spec.is_target:
@@ -217,6 +219,7 @@ def run_transfer(
         callbacks=callbacks,
     )
     trainer = fitted.trainer
+    task_format = get_format(spec.format)
     per_language: dict[str, dict[str, float]] = {}
     frames: list[pd.DataFrame] = []
     eval_seconds, eval_examples = 0.0, 0
@@ -226,28 +229,24 @@ def run_transfer(
         )
         examples = evaluation.examples
         start = time.perf_counter()
-        logits = _predict_in_length_order(trainer, evaluation.features)
+        outputs = _predict_in_length_order(trainer, evaluation.features)
         eval_seconds += time.perf_counter() - start
         eval_examples += len(examples)
-        predicted = logits.argmax(axis=-1)
-        gold = np.asarray(examples["label"])
-        per_language[language] = {**classification_metrics(predicted, gold, len(spec.labels)), "n": len(gold)}
+        scored = task_format.score(outputs, examples, evaluation.windows, spec)
+        per_language[language] = scored.metrics
         frames.append(
             pd.DataFrame(
                 {
                     "id": examples["id"],
                     "language": language,
-                    "gold": gold.astype("int64"),
-                    "prediction": predicted,
+                    "gold": scored.gold,
+                    "prediction": scored.prediction,
                 }
             )
         )
+        shown = task_format.summary_metrics[0]
         logger.info(
-            "%s %s %s: accuracy %.4f",
-            spec.name,
-            spec.eval_split,
-            language,
-            per_language[language]["accuracy"],
+            "%s %s %s: %s %.4f", spec.name, spec.eval_split, language, shown, per_language[language][shown]
         )
     metrics: dict[str, Any] = {
         "phase": "transfer",
@@ -256,7 +255,7 @@ def run_transfer(
         "per_language": per_language,
         "average": {
             key: float(np.mean([scores[key] for scores in per_language.values()]))
-            for key in ("accuracy", "macro_f1")
+            for key in task_format.summary_metrics
         },
         "encoder": {
             "source": encoder,
@@ -272,7 +271,7 @@ def run_transfer(
     }
     if settings.selection == "best_en_dev":
         metrics["dev"] = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir)
-    predictions = pd.concat(frames, ignore_index=True).astype({"prediction": "int64"})
+    predictions = pd.concat(frames, ignore_index=True)
     drop_checkpoints(trainer, fitted.checkpoint_dir)
     return TransferResult(metrics=metrics, predictions=predictions)
 
@@ -285,7 +284,7 @@ class PreparedRun:
     """A Trainer ready to train, with what the phase needs around it."""
 
     trainer: XltTrainer
-    tokenizer: Any
+    tokenizer: PreTrainedTokenizerBase
     train: TrainSet
     meter: ThroughputMeter
     resume: str | None
@@ -322,7 +321,7 @@ def build_trainer(
         settings.max_dev_examples,
         data_dir,
     )
-    select_metric = "f1" if head_task.format == "extractive_qa" else "accuracy"
+    select_metric = get_format(head_task.format).selection_metric
     selecting = settings.selection == "best_en_dev"
 
     checkpoint_dir = output_dir / CHECKPOINTS
@@ -394,7 +393,7 @@ def _fit(*, settings: TrainingSettings, codeswitch: CodeSwitchConfig | None, **k
 def _evaluate_dev(
     trainer: XltTrainer,
     task: TaskSpec,
-    tokenizer: Any,
+    tokenizer: PreTrainedTokenizerBase,
     settings: TrainingSettings,
     data_dir: str | os.PathLike[str] | None,
 ) -> dict[str, Any]:
@@ -420,15 +419,21 @@ def _evaluate_dev(
     }
 
 
-def _predict_in_length_order(trainer: XltTrainer, features: Any) -> np.ndarray:
-    """Logits in dataset order, computed on length-sorted batches (far less padding)."""
+def _predict_in_length_order(trainer: XltTrainer, features: Dataset) -> np.ndarray | tuple[np.ndarray, ...]:
+    """Model outputs in dataset order (logits; a tuple where the head has several, as QA's start
+    and end logits), computed on length-sorted batches (far less padding)."""
     order = np.argsort(feature_lengths(features), kind="stable")
     dev_metrics, trainer.compute_metrics = trainer.compute_metrics, None  # dev scoring does not apply here
     try:
         output = trainer.predict(features.select(order.tolist()))
     finally:
         trainer.compute_metrics = dev_metrics
-    logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
-    restored = np.empty_like(logits)
-    restored[order] = logits
-    return restored
+
+    def restored(sorted_outputs: np.ndarray) -> np.ndarray:
+        out = np.empty_like(sorted_outputs)
+        out[order] = sorted_outputs
+        return out
+
+    if isinstance(output.predictions, tuple):
+        return tuple(restored(outputs) for outputs in output.predictions)
+    return restored(output.predictions)
