@@ -71,7 +71,8 @@ def train_set(
     """English training data of ``task``, subsampled, tokenised and code-switched as configured.
 
     ``switcher``: one already built for ``codeswitch`` (multi-task training shares one
-    across its tasks: its dictionaries take seconds to load and ~200 MB to hold).
+    across its tasks: loading its dictionaries is costly, see
+    ``benchmarks/results/codeswitch_throughput.md``).
     """
     raw = load_split(task, "train", "en", data_dir=data_dir)
     raw = subsample(raw, settings.max_train_examples, SUBSET_SEED)
