@@ -1,10 +1,10 @@
-"""The training run that single-task (`xlt_lib.training.phases`) and multi-task
-(`xlt_lib.training.multitask`) training share: resume, fit, record, clean up.
+"""What every training run shares: resume, fit, record, clean up.
 
-The two build different Trainers (one head, or one head per task over a shared
-encoder) but run them the same way, and what they write must mean the same thing
-to phase 3, the runner and the reports. So the parts that decide that live here,
-once:
+Single-task training (`xlt_lib.training.phases`, phases 2 and 3) and multi-task
+training (`xlt_lib.training.multitask`) build different Trainers (one head, or one
+head per task over a shared encoder) but run them the same way, and what they
+write must mean the same thing to phase 3, the runner and the reports. So the
+parts that decide that live here, once:
 
 - `resumable_checkpoint`: a run that finds checkpoints in ``output_dir/checkpoints``
   resumes from the newest one if they were written with the same model, task,
