@@ -27,6 +27,8 @@ from typing import Any, Literal
 from xlt_lib import paths
 from xlt_lib.errors import ConfigError, DataError
 from xlt_lib.tasks import hub
+from xlt_lib.tasks.formats import get_format
+from xlt_lib.tasks.formats.tagging import UNKNOWN_TAG
 from xlt_lib.tasks.local import READERS, RawRow
 from xlt_lib.tasks.registry import check_language, check_split, get_task
 from xlt_lib.tasks.spec import Carve, LocalSplit, TaskSpec
@@ -37,9 +39,6 @@ Source = Literal["auto", "local", "hub"]
 
 #: Bump when the canonical rows a loader produces change, to invalidate caches.
 LOADER_VERSION = "1"
-
-#: The label added to a tag set learnt from training data, for tags seen only in dev/test.
-UNKNOWN_TAG = "<unk>"
 
 
 def carve_part(key: str, dev_percent: int) -> Literal["train", "dev"]:
@@ -142,45 +141,6 @@ def _file_sha256(task: TaskSpec, path: Path) -> str:
     return file_sha256(path)
 
 
-def _label_index(task: TaskSpec, labels: tuple[str, ...], raw: Any, row: RawRow, origin: str) -> int:
-    """Map a label as written (a name, or an index as int or digit string) to its index."""
-    if isinstance(raw, str) and raw in labels:
-        return labels.index(raw)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = None
-    if value is not None and not isinstance(raw, bool) and 0 <= value < len(labels):
-        return value
-    raise DataError(
-        f"task {task.name!r}: {origin}: {row.where}: unknown label {raw!r} (expected one of {', '.join(labels)})"
-    )
-
-
-def _features(task: TaskSpec, labels: tuple[str, ...]) -> Any:
-    from datasets import ClassLabel, Features, List, Value
-
-    string = Value("string")
-    common = {"id": string, "language": string}
-    if task.format == "classification":
-        text = {"text_a": string, "text_b": string} if task.is_pair else {"text_a": string}
-        return Features({**common, **text, "label": ClassLabel(names=list(labels))})
-    if task.format == "multiple_choice":
-        return Features(
-            {
-                **common,
-                "context": string,
-                "question": string,
-                "choices": List(string),
-                "label": ClassLabel(names=list(labels)),
-            }
-        )
-    if task.format == "extractive_qa":
-        answers = {"text": List(string), "answer_start": List(Value("int32"))}
-        return Features({**common, "question": string, "context": string, "answers": answers})
-    return Features({**common, "tokens": List(string), "tags": List(ClassLabel(names=list(labels)))})
-
-
 def _canonical_rows(
     task: TaskSpec,
     split: str,
@@ -193,30 +153,15 @@ def _canonical_rows(
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     no_gold = 0
+    task_format = get_format(task.format)
     for raw in raw_rows:
         if carve is not None and carve_part(raw.key, carve.dev_percent) != carve.part:
             continue
         fields = dict(raw.fields)
-        if "label" in fields:
-            if fields["label"] in (-1, "-1"):  # the hub's marker for "no gold label" (SNLI, MNLI)
-                no_gold += 1
-                continue
-            fields["label"] = _label_index(task, labels, fields["label"], raw, origin)
-        if (
-            task.format == "multiple_choice"
-            and task.num_choices
-            and len(fields["choices"]) != task.num_choices
-        ):
-            raise DataError(
-                f"task {task.name!r}: {origin}: {raw.where}: expected {task.num_choices} choices, "
-                f"found {len(fields['choices'])}"
-            )
-        if task.format == "tagging":
-            index = {tag: i for i, tag in enumerate(labels)}
-            fields["tags"] = [index.get(tag, index.get(UNKNOWN_TAG, -1)) for tag in fields["tags"]]
-            if -1 in fields["tags"]:
-                bad = raw.fields["tags"][fields["tags"].index(-1)]
-                raise DataError(f"task {task.name!r}: {origin}: {raw.where}: unknown tag {bad!r}")
+        if fields.get("label") in (-1, "-1"):  # the hub's marker for "no gold label" (SNLI, MNLI)
+            no_gold += 1
+            continue
+        fields = task_format.canonical_fields(task, fields, labels, f"{origin}: {raw.where}")
         example_id = f"{task.name}-{split}-{raw.key}"
         if example_id in seen:
             raise DataError(f"task {task.name!r}: {origin}: {raw.where}: duplicate id {raw.key!r}")
@@ -349,7 +294,7 @@ def load_split(
     key = hashlib.sha256(key_material.encode("utf-8")).hexdigest()
     return _materialise(
         lambda: _canonical_rows(spec, split, language, raw_rows, labels, origin, carve),
-        _features(spec, labels),
+        get_format(spec.format).features(spec, labels),
         key,
         spec,
         f"{split}-{language}",

@@ -7,6 +7,9 @@ never hard-code a task's properties themselves.
 Split names are canonical (``train``, ``dev``, ``test``) whatever the source
 calls them; `HubSource.splits` and `LocalSource.splits` map them to what the
 hub or the files provide.
+
+What a task's *format* means (columns, encoding, head, metrics) is not here but in
+its format module (`xlt_lib.tasks.formats`), which `TaskSpec.columns` asks.
 """
 
 from __future__ import annotations
@@ -14,17 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Format = Literal["classification", "multiple_choice", "extractive_qa", "tagging"]
-FORMATS: tuple[Format, ...] = ("classification", "multiple_choice", "extractive_qa", "tagging")
+from xlt_lib.tasks.formats import FormatName, get_format
 
-#: Canonical columns per format (ARCHITECTURE.md, "Canonical data"). Single-sentence
-#: classification tasks have no ``text_b``.
-CANONICAL_COLUMNS: dict[Format, tuple[str, ...]] = {
-    "classification": ("id", "language", "text_a", "text_b", "label"),
-    "multiple_choice": ("id", "language", "context", "question", "choices", "label"),
-    "extractive_qa": ("id", "language", "question", "context", "answers"),
-    "tagging": ("id", "language", "tokens", "tags"),
-}
+Format = FormatName
 
 
 @dataclass(frozen=True)
@@ -130,8 +125,5 @@ class TaskSpec:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """The canonical columns `load_split` returns for this task."""
-        columns = CANONICAL_COLUMNS[self.format]
-        if self.format == "classification" and not self.is_pair:
-            columns = tuple(c for c in columns if c != "text_b")
-        return columns
+        """The canonical columns `load_split` returns for this task (its format decides)."""
+        return get_format(self.format).columns(self)

@@ -8,8 +8,9 @@ are computed and thrown away. Per token a layer costs about 12 h² multiply-adds
 other positions need only their keys and values (2 h²). So the last layer is
 computed for position 0 alone, attending over every position's keys and values:
 the same logits and gradients (to float rounding), ~5/6 of one layer's matmuls and
-its attention and dropout work for the other positions: 10 % more training examples/s
-on the offline default (``benchmarks/results/train_throughput.md``).
+its attention and dropout work for the other positions (what that gains on the offline
+default: ``benchmarks/results/train_throughput.md``). Which heads read position 0 only
+is the format's to say (`TaskFormat.first_position_only`).
 
 Written by hand because transformers has no option for it: its layers always
 return every position. The weights and module tree stay untouched (only the last
@@ -28,14 +29,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from xlt_lib.tasks import get_format
+
 log = logging.getLogger(__name__)
 
 #: Architectures whose layers are BERT's (post-LayerNorm, ``attention.self.{query,key,value}``,
 #: ``attention.output``, ``feed_forward_chunk``) and whose classification and multiple-choice
 #: heads read position 0 only.
 BERT_LAYER_MODEL_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
-#: Task formats whose heads read position 0 only (QA and tagging read every position).
-FIRST_POSITION_FORMATS = frozenset({"classification", "multiple_choice"})
 #: Attention implementations whose masks this module knows: an additive float mask (eager)
 #: or a boolean keep-mask (sdpa, and `xlt_lib.training.cpu_dropout`'s xlt_sdpa), ``(batch, 1,
 #: query, key)`` or ``None``.
@@ -46,7 +47,7 @@ def why_not_cls_only(model: nn.Module, task_format: str) -> str | None:
     """Why ``model`` cannot have a [CLS]-only last layer, or None when it can."""
     config = getattr(model, "config", None)
     model_type = getattr(config, "model_type", None)
-    if task_format not in FIRST_POSITION_FORMATS:
+    if not get_format(task_format).first_position_only:
         return f"a {task_format} head reads every position"
     if model_type not in BERT_LAYER_MODEL_TYPES:
         return f"model type {model_type!r} is not one of {', '.join(sorted(BERT_LAYER_MODEL_TYPES))}"

@@ -11,11 +11,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlt_lib.codeswitch import CodeSwitchConfig, CodeSwitcher, SwitchedDataset, build_switcher, resolve_fields
-from xlt_lib.tasks import TaskSpec, encode_batch, load_split, subsample, tokenize
+from xlt_lib.tasks import TaskSpec, encode_batch, get_format, load_split, subsample, tokenize
 from xlt_lib.training.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from transformers import PreTrainedTokenizerBase
 
 SUBSET_SEED = 0
 
@@ -24,13 +28,13 @@ SUBSET_SEED = 0
 class TrainSet:
     """What the Trainer trains on, with the lengths its sampler groups by."""
 
-    dataset: Any  # datasets.Dataset (tokenised) or SwitchedDataset (lazy, re-switched per epoch)
+    dataset: Dataset | SwitchedDataset  # tokenised, or lazy and re-switched every epoch
     lengths: list[int]
     n_examples: int
     dynamic: bool
 
 
-def feature_lengths(features: Any) -> list[int]:
+def feature_lengths(features: Dataset) -> list[int]:
     """Tokens per feature (for multiple choice, its longest choice: that is what gets padded to)."""
     ids = features["input_ids"]
     if ids and isinstance(ids[0][0], list):
@@ -38,7 +42,9 @@ def feature_lengths(features: Any) -> list[int]:
     return [len(x) for x in ids]
 
 
-def _encode_one(example: dict[str, Any], task: TaskSpec, tokenizer: Any, settings: TrainingSettings) -> dict:
+def _encode_one(
+    example: dict[str, Any], task: TaskSpec, tokenizer: PreTrainedTokenizerBase, settings: TrainingSettings
+) -> dict[str, Any]:
     """Encode a single (switched) canonical example, as `SwitchedDataset` needs."""
     batch = encode_batch(
         {k: [v] for k, v in example.items()},
@@ -49,18 +55,14 @@ def _encode_one(example: dict[str, Any], task: TaskSpec, tokenizer: Any, setting
         doc_stride=settings.qa_stride,
     )
     rows = [{k: v[i] for k, v in batch.items()} for i in range(len(batch["input_ids"]))]
-    if len(rows) != 1:
-        # A QA context longer than max_length gives several windows; a map-style
-        # dataset item must be one feature, so keep the window holding the answer.
-        cls = tokenizer.cls_token_id
-        answered = [r for r in rows if r.get("start_positions", 0) != r["input_ids"].index(cls)]
-        rows = answered or rows
-    return rows[0]
+    # A map-style dataset item must be one feature; a format whose examples may give
+    # several (QA windows) says which one to train on.
+    return get_format(task.format).pick_feature(rows, tokenizer)
 
 
 def train_set(
     task: TaskSpec,
-    tokenizer: Any,
+    tokenizer: PreTrainedTokenizerBase,
     settings: TrainingSettings,
     codeswitch: CodeSwitchConfig | None,
     data_dir: str | os.PathLike[str] | None,
@@ -69,7 +71,8 @@ def train_set(
     """English training data of ``task``, subsampled, tokenised and code-switched as configured.
 
     ``switcher``: one already built for ``codeswitch`` (multi-task training shares one
-    across its tasks: its dictionaries take seconds to load and ~200 MB to hold).
+    across its tasks: loading its dictionaries is costly, see
+    ``benchmarks/results/codeswitch_throughput.md``).
     """
     raw = load_split(task, "train", "en", data_dir=data_dir)
     raw = subsample(raw, settings.max_train_examples, SUBSET_SEED)
@@ -82,14 +85,10 @@ def train_set(
     if codeswitch.schedule == "static":
         features = encode(switcher.switch_dataset(raw, fields, epoch=0), doc_stride=settings.qa_stride)
         return TrainSet(features, feature_lengths(features), len(raw), dynamic=False)
-    if task.format == "extractive_qa":
-        # One item per example (see _encode_one); lengths from the unswitched text.
-        lengths = [
-            min(settings.max_length, len(tokenizer(q, c)["input_ids"]))
-            for q, c in zip(raw["question"], raw["context"], strict=True)
-        ]
-    else:
-        # Switching changes lengths a little; unswitched lengths still group batches well.
+    # One item per example (see _encode_one); lengths from the unswitched text: switching
+    # changes them a little, and they still group batches well.
+    lengths = get_format(task.format).example_lengths(raw, tokenizer, settings.max_length)
+    if lengths is None:
         lengths = feature_lengths(encode(raw, doc_stride=settings.qa_stride))
     lazy = SwitchedDataset(
         raw, switcher, fields, partial(_encode_one, task=task, tokenizer=tokenizer, settings=settings)
@@ -107,16 +106,16 @@ class EvalSet:
     back into answer text (for other formats, the same object as ``features``).
     """
 
-    examples: Any
-    features: Any
-    windows: Any
+    examples: Dataset
+    features: Dataset
+    windows: Dataset
 
 
 def eval_set(
     task: TaskSpec,
     split: str,
     language: str,
-    tokenizer: Any,
+    tokenizer: PreTrainedTokenizerBase,
     settings: TrainingSettings,
     limit: int | None,
     data_dir: str | os.PathLike[str] | None,
@@ -125,5 +124,5 @@ def eval_set(
     raw = subsample(load_split(task, split, language, data_dir=data_dir), limit, SUBSET_SEED)
     encode = partial(tokenize, raw, task, tokenizer, settings.max_length, doc_stride=settings.qa_stride)
     features = encode(train=True)
-    windows = encode(train=False) if task.format == "extractive_qa" else features
+    windows = encode(train=False) if get_format(task.format).strided else features
     return EvalSet(raw, features, windows)

@@ -13,37 +13,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors import SafetensorError
-from transformers import (
-    AutoConfig,
-    AutoModelForMultipleChoice,
-    AutoModelForQuestionAnswering,
-    AutoModelForSequenceClassification,
-    AutoModelForTokenClassification,
-    PreTrainedModel,
-    set_seed,
-)
+from transformers import AutoConfig, PreTrainedModel, set_seed
 
-from xlt_lib.errors import ConfigError, ModelError, TrainingError
+from xlt_lib.errors import ConfigError, ModelError
+from xlt_lib.tasks import get_format
 from xlt_lib.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
-
-HEADS: dict[str, Any] = {
-    "classification": AutoModelForSequenceClassification,
-    "multiple_choice": AutoModelForMultipleChoice,
-    "extractive_qa": AutoModelForQuestionAnswering,
-    "tagging": AutoModelForTokenClassification,
-}
-
-
-def head_class(task_format: str) -> Any:
-    """The ``AutoModelFor*`` class for a task format (see ARCHITECTURE.md, canonical data)."""
-    try:
-        return HEADS[task_format]
-    except KeyError:
-        raise ConfigError(f"task format {task_format!r}: no head (known: {', '.join(HEADS)})") from None
 
 
 def load_with_head(
@@ -54,17 +31,16 @@ def load_with_head(
 ) -> PreTrainedModel:
     """Load ``encoder`` (a local folder or hub id) with a new head for ``task_format``.
 
+    The head class and its label maps are the format's (`TaskFormat.head_class`).
+
     The head's initialisation is seeded with ``settings.seed`` so that two runs with
     the same seed start from the same weights. ``settings.num_layers`` keeps only
     the first N transformer layers: passing ``num_hidden_layers`` to
     ``from_pretrained`` builds the shorter stack and loads exactly those layers'
     weights, for any architecture whose config has that field.
     """
-    kwargs: dict[str, Any] = {}
-    if labels is not None and task_format in ("classification", "tagging"):
-        kwargs["num_labels"] = len(labels)
-        kwargs["id2label"] = dict(enumerate(labels))
-        kwargs["label2id"] = {label: i for i, label in enumerate(labels)}
+    head = get_format(task_format)
+    kwargs = head.head_config(labels)
     try:
         config = AutoConfig.from_pretrained(str(encoder), **kwargs)
     except OSError as exc:
@@ -88,7 +64,7 @@ def load_with_head(
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:  # safetensors only: a pickled checkpoint can run code when unpickled
-        model, info = head_class(task_format).from_pretrained(
+        model, info = head.head_class().from_pretrained(
             str(encoder), config=config, use_safetensors=True, output_loading_info=True
         )
     except (OSError, SafetensorError) as exc:
@@ -114,28 +90,3 @@ def _summarise_keys(keys: Any) -> str:
     """``classifier, pooler`` rather than every tensor name: the modules keys belong to."""
     modules = sorted({key.rsplit(".", 1)[0].split(".", 1)[-1] if "." in key else key for key in keys})
     return ", ".join(modules) or "none"
-
-
-def check_precision(precision: str, device: torch.device) -> dict[str, bool]:
-    """TrainingArguments flags for ``precision`` on ``device``, or a clear error.
-
-    bf16 runs on CUDA devices that support it and on CPU (autocast); fp16 needs
-    CUDA (its gradient scaler has no CPU path in the Trainer).
-    """
-    if precision == "fp32":
-        return {"bf16": False, "fp16": False}
-    if precision == "bf16":
-        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-            raise TrainingError(
-                f"precision=bf16: {torch.cuda.get_device_name(device)} does not support bfloat16"
-            )
-        if device.type not in ("cuda", "cpu"):
-            raise TrainingError(f"precision=bf16: not supported on device {device.type}")
-        return {"bf16": True, "fp16": False}
-    if precision == "fp16":
-        if device.type != "cuda":
-            raise TrainingError(
-                f"precision=fp16: needs a CUDA GPU, this run is on {device.type}; use fp32 or bf16"
-            )
-        return {"bf16": False, "fp16": True}
-    raise ConfigError(f"precision: expected fp32, bf16 or fp16, got {precision!r}")

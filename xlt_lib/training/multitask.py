@@ -11,18 +11,19 @@ intermediate condition; ``xlt_encoder.json`` adds the tasks, the sampler, the
 sampling probabilities and how many examples and batches of each task were seen.
 
 Model selection (``selection: best_en_dev``) uses the mean over tasks of each
-task's English dev score (accuracy; SQuAD F1 / 100 for extractive QA), as jiant
-does. Several GPUs work as in single-task training (see `xlt_lib.training.phases`);
-each process draws its own batches, so a step may train different heads on
-different processes, and DDP is told that some parameters go unused in a step.
+task's English dev score on a 0-1 scale (its format's `TaskFormat.primary_score`:
+accuracy; SQuAD F1 / 100 for extractive QA), as jiant does. Resuming, the train-info
+record, the encoder record and the clean-up are the training core's
+(`xlt_lib.training.core`), as in single-task training. Several GPUs work as in
+single-task training (see `xlt_lib.training.phases`); each process draws its own
+batches, so a step may train different heads on different processes, and DDP is
+told that some parameters go unused in a step.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,37 +33,33 @@ from torch.utils.data import DataLoader
 from transformers import TrainerCallback
 from transformers.trainer_callback import ExportableState, TrainerState
 
-from xlt_lib import __version__
 from xlt_lib.codeswitch import CodeSwitchConfig, build_switcher
 from xlt_lib.model import load_tokenizer, model_identity, resolve_model
-from xlt_lib.tasks import TaskSpec, collator_for, resolved_task
+from xlt_lib.tasks import TaskSpec, collator_for, get_format, resolved_task
+from xlt_lib.training.core import (
+    CHECKPOINTS,
+    ENCODER,
+    IntermediateResult,
+    encoder_record,
+    fit,
+    keep_encoder,
+    metric_fn,
+    resumable_checkpoint,
+    run_fingerprint,
+    steps_per_epoch,
+)
 from xlt_lib.training.data import EvalSet, eval_set, train_set
-from xlt_lib.training.encoder_io import save_encoder
-from xlt_lib.training.heads import check_precision
+from xlt_lib.training.device import check_precision, training_device
 from xlt_lib.training.multitask_data import TASK_KEY, MultiTaskCollator, MultiTaskDataset, TaskTagged
 from xlt_lib.training.multitask_model import MultiTaskModel, build_multitask_model
 from xlt_lib.training.multitask_spec import MultiTaskSpec
-from xlt_lib.training.phases import IntermediateResult, _device, _metric_fn, _resumable_checkpoint
 from xlt_lib.training.settings import TrainingSettings
 from xlt_lib.training.task_sampler import TaskBatchSampler, task_probabilities
 from xlt_lib.training.trainer import ThroughputMeter, XltTrainer, training_arguments
 
 logger = logging.getLogger("xlt_lib.training")
 
-#: The batch keys holding gold answers, per format (the Trainer cannot read them off
-#: `MultiTaskModel.forward`, whose inputs depend on the task).
-LABEL_NAMES: dict[str, list[str]] = {
-    "classification": ["labels"],
-    "multiple_choice": ["labels"],
-    "tagging": ["labels"],
-    "extractive_qa": ["start_positions", "end_positions"],
-}
 SELECT_METRIC = "average"
-
-
-def primary_score(task_format: str, scores: dict[str, float]) -> float:
-    """A task's dev score on a 0-1 scale: accuracy, or SQuAD F1 / 100 for extractive QA."""
-    return scores["f1"] / 100.0 if task_format == "extractive_qa" else scores["accuracy"]
 
 
 class TaskCounter(TrainerCallback, ExportableState):
@@ -138,8 +135,10 @@ class MultiTaskTrainer(XltTrainer):
         saved = self.compute_metrics, self.label_names
         try:
             for index, (name, (spec, dev)) in enumerate(self.dev_sets.items()):
-                self.compute_metrics = _metric_fn(spec, dev)
-                self.label_names = LABEL_NAMES[spec.format]
+                self.compute_metrics = metric_fn(spec, dev)
+                # The Trainer cannot read the gold keys off `MultiTaskModel.forward`, whose
+                # inputs depend on the task: the format names them.
+                self.label_names = list(get_format(spec.format).label_names)
                 prefix = f"{metric_key_prefix}_{name}"
                 task_metrics = super().evaluate(TaskTagged(dev.features, index), ignore_keys, prefix)
                 metrics.update(task_metrics)
@@ -147,7 +146,8 @@ class MultiTaskTrainer(XltTrainer):
         finally:
             self.compute_metrics, self.label_names = saved
         scores = [
-            primary_score(spec.format, self.task_metrics[name]) for name, (spec, _) in self.dev_sets.items()
+            get_format(spec.format).primary_score(self.task_metrics[name])
+            for name, (spec, _) in self.dev_sets.items()
         ]
         average = metrics[f"{metric_key_prefix}_{SELECT_METRIC}"] = float(sum(scores) / len(scores))
         logger.info("step %d: dev average over %d tasks %.4f", self.state.global_step, len(scores), average)
@@ -169,7 +169,7 @@ def run_multitask(
     ``settings`` apply to every task (``max_train_examples`` and ``max_dev_examples``
     per task); ``epochs_by_task`` is looked up under ``spec.name``.
     """
-    check_precision(settings.precision, _device())
+    check_precision(settings.precision, training_device())
     output_dir = Path(output_dir)
     parent = model_identity(model)
     resolved = resolve_model(model)
@@ -201,24 +201,23 @@ def run_multitask(
         seed=settings.seed,
     )
     selecting = settings.selection == "best_en_dev"
-    checkpoint_dir = output_dir / "checkpoints"
-    resume = _resumable_checkpoint(
+    checkpoint_dir = output_dir / CHECKPOINTS
+    resume = resumable_checkpoint(
         checkpoint_dir,
-        {
-            "phase": "intermediate",
-            "encoder": resolved,
-            "task": spec.identity(),
-            "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
-            "settings": settings.to_dict(),
-        },
+        run_fingerprint(
+            phase="intermediate",
+            encoder=resolved,
+            task=spec.identity(),
+            codeswitch=codeswitch,
+            settings=settings,
+        ),
     )
-    world = int(os.environ.get("WORLD_SIZE", "1"))
     args = training_arguments(
         settings,
         checkpoint_dir,
         epochs=settings.epochs_for(spec.name),
         select_metric=SELECT_METRIC if selecting else None,
-        steps_per_epoch=math.ceil(len(sampler) / (settings.gradient_accumulation * world)),
+        steps_per_epoch=steps_per_epoch(len(sampler), settings.gradient_accumulation),
     )
     args.remove_unused_columns = False  # the model takes task_id plus whatever its task's head takes
     args.ddp_find_unused_parameters = True  # the other tasks' heads get no gradient in a step
@@ -241,14 +240,18 @@ def run_multitask(
         counter=counter,
     )
     if resume is not None:
-        logger.info("resuming multi-task intermediate training from %s", resume)
         meter.restore(resume)
         counter.restore(resume)
-    output = trainer.train(resume_from_checkpoint=resume)
-    state = trainer.state
-    selected = state.global_step
-    if selecting and state.best_model_checkpoint:
-        selected = int(Path(state.best_model_checkpoint).name.rsplit("-", 1)[-1])
+    train_info = fit(
+        trainer,
+        meter=meter,
+        resume=resume,
+        settings=settings,
+        codeswitch=codeswitch,
+        examples=sum(train.n_examples for train in trains),
+        train_task=list(spec.tasks),
+        what="multi-task intermediate training",
+    )
 
     examples, batches = _totals(trainer, counter)
     seen = {
@@ -261,24 +264,7 @@ def run_multitask(
         }
         for i, (task, train) in enumerate(zip(specs, trains, strict=True))
     }
-    train_info = {
-        "loss": meter.loss_sum / state.global_step if state.global_step else float(output.training_loss),
-        "steps": int(state.global_step),
-        "epochs": float(state.epoch or 0.0),
-        "examples": sum(train.n_examples for train in trains),
-        "examples_seen": meter.examples,
-        "train_seconds": meter.train_seconds,
-        "examples_per_s": meter.examples / meter.train_seconds if meter.train_seconds else None,
-        "selection": settings.selection,
-        "selected_step": selected,
-        "best_dev": float(state.best_metric) if selecting and state.best_metric is not None else None,
-        "resumed_from": resume,
-        "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
-        "train_task": list(spec.tasks),
-        "sampler": spec.sampler,
-        "temperature": spec.temperature,
-        "tasks": seen,
-    }
+    train_info.update(sampler=spec.sampler, temperature=spec.temperature, tasks=seen)
     dev = _dev_scores(trainer, dev_sets)
     metrics: dict[str, Any] = {
         "phase": "intermediate",
@@ -289,31 +275,25 @@ def run_multitask(
         "dev": dev,
         "train": train_info,
     }
-    encoder_dir = output_dir / "encoder"
-    if trainer.is_world_process_zero():
-        model_: MultiTaskModel = trainer.model
-        record = {
-            "xlt_version": __version__,
-            "parent_model": parent,
-            "task": spec.name,
-            "format": "multitask",
-            "tasks": list(spec.tasks),
-            "formats": {task.name: task.format for task in specs},
-            "sampler": spec.sampler,
-            "temperature": spec.temperature,
-            "probabilities": probabilities,
-            "seen": {name: {k: v[k] for k in ("examples_seen", "batches_seen")} for name, v in seen.items()},
-            "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
-            "settings": settings.to_dict(),
-            "seed": settings.seed,
-            "steps": train_info["steps"],
-            "selected_step": selected,
-            "num_layers": model_.config.num_hidden_layers,
-            "dev": dev,
-        }
-        save_encoder(model_.head(0), tokenizer, encoder_dir, record)
-        shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    trainer.accelerator.wait_for_everyone()
+    encoder_dir = output_dir / ENCODER
+    model_: MultiTaskModel = trainer.model
+    record = encoder_record(
+        parent=parent,
+        task=spec.name,
+        task_format="multitask",
+        codeswitch=codeswitch,
+        settings=settings,
+        train=train_info,
+        num_layers=model_.config.num_hidden_layers,
+        dev=dev,
+        tasks=list(spec.tasks),
+        formats={task.name: task.format for task in specs},
+        sampler=spec.sampler,
+        temperature=spec.temperature,
+        probabilities=probabilities,
+        seen={name: {k: v[k] for k in ("examples_seen", "batches_seen")} for name, v in seen.items()},
+    )
+    keep_encoder(trainer, model_.head(0), tokenizer, encoder_dir, record, checkpoint_dir)
     return IntermediateResult(encoder_dir=encoder_dir, metrics=metrics)
 
 

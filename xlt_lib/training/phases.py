@@ -5,11 +5,9 @@ Both phases are one `transformers.Trainer` run of an encoder with a fresh head
 encoder (``output_dir/encoder``, without its head), phase 3 keeps per-language
 scores and per-example predictions.
 
-Checkpoints go to ``output_dir/checkpoints``. A run that finds checkpoints there
-resumes from the newest one if they were written with the same model, task,
-code-switching and settings (``xlt_fingerprint.json``), and refuses otherwise.
-After success the checkpoints (weights, optimizer state) are deleted: nothing
-reads them any more.
+Checkpoints, resuming, the train-info record and the encoder record are the
+training core's (`xlt_lib.training.core`), shared with multi-task training
+(`xlt_lib.training.multitask`), to which `run_intermediate` hands a `MultiTaskSpec`.
 
 Several GPUs: the same code runs under Trainer's DDP. Put the call in a script and
 launch it with ``torchrun --nproc_per_node=4 script.py`` or
@@ -27,11 +25,8 @@ a laptop runs unchanged on GPUs.
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import math
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,21 +35,33 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
-from transformers import EvalPrediction, TrainerCallback
-from transformers.trainer_utils import get_last_checkpoint
+from datasets import Dataset
+from transformers import PreTrainedTokenizerBase, TrainerCallback
 
-from xlt_lib import __version__
 from xlt_lib.codeswitch import CodeSwitchConfig
-from xlt_lib.errors import ConfigError, TrainingError
+from xlt_lib.errors import ConfigError
 from xlt_lib.model import load_tokenizer, model_identity, resolve_model
-from xlt_lib.tasks import TaskSpec, collator_for, resolved_task
+from xlt_lib.tasks import TaskSpec, collator_for, get_format, resolved_task
 from xlt_lib.training.cls_only import use_cls_only_last_layer
+from xlt_lib.training.core import (
+    CHECKPOINTS,
+    ENCODER,
+    IntermediateResult,
+    drop_checkpoints,
+    encoder_record,
+    fit,
+    keep_encoder,
+    metric_fn,
+    resumable_checkpoint,
+    run_fingerprint,
+    steps_per_epoch,
+)
 from xlt_lib.training.cpu_dropout import use_cpu_dropout
-from xlt_lib.training.data import EvalSet, TrainSet, eval_set, feature_lengths, train_set
-from xlt_lib.training.encoder_io import read_encoder_record, save_encoder
-from xlt_lib.training.heads import check_precision, load_with_head
-from xlt_lib.training.metrics import best_spans, classification_metrics, squad_metrics, token_accuracy
+from xlt_lib.training.data import TrainSet, eval_set, feature_lengths, train_set
+from xlt_lib.training.device import check_precision, training_device
+from xlt_lib.training.encoder_io import read_encoder_record
+from xlt_lib.training.heads import load_with_head
+from xlt_lib.training.multitask import run_multitask
 from xlt_lib.training.multitask_spec import MultiTaskSpec
 from xlt_lib.training.settings import TrainingSettings
 from xlt_lib.training.trainer import (
@@ -67,15 +74,14 @@ from xlt_lib.training.trainer import (
 
 logger = logging.getLogger("xlt_lib.training")
 
-FINGERPRINT_NAME = "xlt_fingerprint.json"
-
-
-@dataclass
-class IntermediateResult:
-    """Phase 2's outcome: where the encoder is, and dev/train metrics."""
-
-    encoder_dir: Path
-    metrics: dict[str, Any]
+__all__ = [
+    "IntermediateResult",
+    "PreparedRun",
+    "TransferResult",
+    "build_trainer",
+    "run_intermediate",
+    "run_transfer",
+]
 
 
 @dataclass
@@ -89,7 +95,7 @@ class TransferResult:
 @dataclass
 class _Fitted:
     trainer: XltTrainer
-    tokenizer: Any
+    tokenizer: PreTrainedTokenizerBase
     train: dict[str, Any]
     checkpoint_dir: Path
 
@@ -130,8 +136,6 @@ def run_intermediate(
     """
     multitask = MultiTaskSpec.from_parameter(task)
     if multitask is not None:
-        from xlt_lib.training.multitask import run_multitask  # it builds on this module
-
         return run_multitask(model, multitask, settings, codeswitch, output_dir, data_dir, callbacks)
     spec = resolved_task(task, data_dir)
     output_dir = Path(output_dir)
@@ -157,24 +161,18 @@ def run_intermediate(
         "dev": dev,
         "train": fitted.train,
     }
-    encoder_dir = output_dir / "encoder"
-    if trainer.is_world_process_zero():
-        record = {
-            "xlt_version": __version__,
-            "parent_model": parent,
-            "task": spec.name,
-            "format": spec.format,
-            "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
-            "settings": settings.to_dict(),
-            "seed": settings.seed,
-            "steps": fitted.train["steps"],
-            "selected_step": fitted.train["selected_step"],
-            "num_layers": trainer.model.config.num_hidden_layers,
-            "dev": dev,
-        }
-        save_encoder(trainer.model, fitted.tokenizer, encoder_dir, record)
-        shutil.rmtree(fitted.checkpoint_dir, ignore_errors=True)
-    trainer.accelerator.wait_for_everyone()
+    encoder_dir = output_dir / ENCODER
+    record = encoder_record(
+        parent=parent,
+        task=spec.name,
+        task_format=spec.format,
+        codeswitch=codeswitch,
+        settings=settings,
+        train=fitted.train,
+        num_layers=trainer.model.config.num_hidden_layers,
+        dev=dev,
+    )
+    keep_encoder(trainer, trainer.model, fitted.tokenizer, encoder_dir, record, fitted.checkpoint_dir)
     return IntermediateResult(encoder_dir=encoder_dir, metrics=metrics)
 
 
@@ -193,7 +191,9 @@ def run_transfer(
     ``encoder`` is ``"offline-default"``, a model folder (a phase-2
     ``<run>/encoder``) or a hub id. XNLI trains on MNLI and PAWS-X on English
     PAWS-X (`TaskSpec.train_task`); the checkpoint is chosen on English dev
-    (``settings.selection``); every language of ``target``'s eval split is scored.
+    (``settings.selection``); every language of ``target``'s eval split is scored,
+    and the model's outputs decoded into predictions, by the target's format
+    (`TaskFormat.score`).
     """
     spec = resolved_task(target, data_dir)
     if not spec.is_target:
@@ -219,6 +219,7 @@ def run_transfer(
         callbacks=callbacks,
     )
     trainer = fitted.trainer
+    task_format = get_format(spec.format)
     per_language: dict[str, dict[str, float]] = {}
     frames: list[pd.DataFrame] = []
     eval_seconds, eval_examples = 0.0, 0
@@ -228,28 +229,24 @@ def run_transfer(
         )
         examples = evaluation.examples
         start = time.perf_counter()
-        logits = _predict_in_length_order(trainer, evaluation.features)
+        outputs = _predict_in_length_order(trainer, evaluation.features)
         eval_seconds += time.perf_counter() - start
         eval_examples += len(examples)
-        predicted = logits.argmax(axis=-1)
-        gold = np.asarray(examples["label"])
-        per_language[language] = {**classification_metrics(predicted, gold, len(spec.labels)), "n": len(gold)}
+        scored = task_format.score(outputs, examples, evaluation.windows, spec)
+        per_language[language] = scored.metrics
         frames.append(
             pd.DataFrame(
                 {
                     "id": examples["id"],
                     "language": language,
-                    "gold": gold.astype("int64"),
-                    "prediction": predicted,
+                    "gold": scored.gold,
+                    "prediction": scored.prediction,
                 }
             )
         )
+        shown = task_format.summary_metrics[0]
         logger.info(
-            "%s %s %s: accuracy %.4f",
-            spec.name,
-            spec.eval_split,
-            language,
-            per_language[language]["accuracy"],
+            "%s %s %s: %s %.4f", spec.name, spec.eval_split, language, shown, per_language[language][shown]
         )
     metrics: dict[str, Any] = {
         "phase": "transfer",
@@ -258,7 +255,7 @@ def run_transfer(
         "per_language": per_language,
         "average": {
             key: float(np.mean([scores[key] for scores in per_language.values()]))
-            for key in ("accuracy", "macro_f1")
+            for key in task_format.summary_metrics
         },
         "encoder": {
             "source": encoder,
@@ -274,10 +271,8 @@ def run_transfer(
     }
     if settings.selection == "best_en_dev":
         metrics["dev"] = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir)
-    predictions = pd.concat(frames, ignore_index=True).astype({"prediction": "int64"})
-    if trainer.is_world_process_zero():
-        shutil.rmtree(fitted.checkpoint_dir, ignore_errors=True)
-    trainer.accelerator.wait_for_everyone()
+    predictions = pd.concat(frames, ignore_index=True)
+    drop_checkpoints(trainer, fitted.checkpoint_dir)
     return TransferResult(metrics=metrics, predictions=predictions)
 
 
@@ -289,7 +284,7 @@ class PreparedRun:
     """A Trainer ready to train, with what the phase needs around it."""
 
     trainer: XltTrainer
-    tokenizer: Any
+    tokenizer: PreTrainedTokenizerBase
     train: TrainSet
     meter: ThroughputMeter
     resume: str | None
@@ -313,7 +308,7 @@ def build_trainer(
     Trains ``head_task``'s head on ``train_task``'s English training data; the
     dev set is ``head_task``'s selection split. Finds a checkpoint to resume from.
     """
-    check_precision(settings.precision, _device())  # fail before any data is read
+    check_precision(settings.precision, training_device())  # fail before any data is read
     resolved = resolve_model(encoder)
     tokenizer = load_tokenizer(resolved)
     train: TrainSet = train_set(train_task, tokenizer, settings, codeswitch, data_dir)
@@ -326,34 +321,32 @@ def build_trainer(
         settings.max_dev_examples,
         data_dir,
     )
-    select_metric = "f1" if head_task.format == "extractive_qa" else "accuracy"
+    select_metric = get_format(head_task.format).selection_metric
     selecting = settings.selection == "best_en_dev"
 
-    checkpoint_dir = output_dir / "checkpoints"
-    resume = _resumable_checkpoint(
+    checkpoint_dir = output_dir / CHECKPOINTS
+    resume = resumable_checkpoint(
         checkpoint_dir,
-        {
-            "phase": phase,
-            "encoder": resolved,
-            "task": head_task.name,
-            "train_task": train_task.name,
-            "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
-            "settings": settings.to_dict(),
-        },
+        run_fingerprint(
+            phase=phase,
+            encoder=resolved,
+            task=head_task.name,
+            train_task=train_task.name,
+            codeswitch=codeswitch,
+            settings=settings,
+        ),
     )
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    steps_per_epoch = math.ceil(len(train.dataset) / (settings.effective_batch_size * world))
     args = training_arguments(
         settings,
         checkpoint_dir,
         epochs=settings.epochs_for(head_task.name),
         select_metric=select_metric if selecting else None,
-        steps_per_epoch=steps_per_epoch,
+        steps_per_epoch=steps_per_epoch(len(train.dataset), settings.effective_batch_size),
     )
     model = load_with_head(resolved, head_task.format, head_task.labels, settings)
     if settings.cls_only_last_layer:
         use_cls_only_last_layer(model, head_task.format)
-    if settings.fast_cpu_dropout and _device().type == "cpu":
+    if settings.fast_cpu_dropout and training_device().type == "cpu":
         use_cpu_dropout(model)
     meter = ThroughputMeter()
     extra = [EpochSetter(train.dataset)] if train.dynamic else []
@@ -364,7 +357,7 @@ def build_trainer(
         train_dataset=train.dataset,
         eval_dataset=dev.features if selecting else None,
         processing_class=tokenizer,
-        compute_metrics=_metric_fn(head_task, dev),
+        compute_metrics=metric_fn(head_task, dev),
         callbacks=[*extra, *callbacks],
         lengths=train.lengths,
         meter=meter,
@@ -376,89 +369,31 @@ def build_trainer(
 
 def _fit(*, settings: TrainingSettings, codeswitch: CodeSwitchConfig | None, **kwargs: Any) -> _Fitted:
     prepared = build_trainer(settings=settings, codeswitch=codeswitch, **kwargs)
-    trainer, train, meter, resume = prepared.trainer, prepared.train, prepared.meter, prepared.resume
-    selecting = settings.selection == "best_en_dev"
-    if resume is not None:
-        logger.info("resuming %s from %s", kwargs["phase"], resume)
-    output = trainer.train(resume_from_checkpoint=resume)
-    state = trainer.state
-    selected = state.global_step
-    if selecting and state.best_model_checkpoint:
-        selected = int(Path(state.best_model_checkpoint).name.rsplit("-", 1)[-1])
-    info = {
-        "loss": meter.loss_sum / state.global_step if state.global_step else float(output.training_loss),
-        "steps": int(state.global_step),
-        "epochs": float(state.epoch or 0.0),
-        "examples": train.n_examples,
-        "examples_seen": meter.examples,
-        "train_seconds": meter.train_seconds,
-        "examples_per_s": meter.examples / meter.train_seconds if meter.train_seconds else None,
-        "selection": settings.selection,
-        "selected_step": selected,
-        "best_dev": float(state.best_metric) if selecting and state.best_metric is not None else None,
-        "resumed_from": resume,
-        "codeswitch": codeswitch.to_dict() if codeswitch is not None else None,
-        "train_task": kwargs["train_task"].name,
-    }
-    return _Fitted(
-        trainer=trainer, tokenizer=prepared.tokenizer, train=info, checkpoint_dir=prepared.checkpoint_dir
+    info = fit(
+        prepared.trainer,
+        meter=prepared.meter,
+        resume=prepared.resume,
+        settings=settings,
+        codeswitch=codeswitch,
+        examples=prepared.train.n_examples,
+        train_task=kwargs["train_task"].name,
+        what=kwargs["phase"],
     )
-
-
-def _device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _resumable_checkpoint(checkpoint_dir: Path, fingerprint: dict[str, Any]) -> str | None:
-    """The checkpoint to resume from, or ``None``; records ``fingerprint`` for a later resume."""
-    path = checkpoint_dir / FINGERPRINT_NAME
-    text = json.dumps(fingerprint, indent=2, sort_keys=True, default=str)
-    last = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
-    if last is not None:
-        saved = path.read_text() if path.is_file() else None
-        if saved != text:
-            raise TrainingError(
-                f"{checkpoint_dir}: holds checkpoints of a different run (model, task, code-switching or "
-                f"settings differ from {path.name}); delete the folder to start afresh"
-            )
-        return last
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return None
+    return _Fitted(
+        trainer=prepared.trainer,
+        tokenizer=prepared.tokenizer,
+        train=info,
+        checkpoint_dir=prepared.checkpoint_dir,
+    )
 
 
 # -- evaluation ------------------------------------------------------------------------
 
 
-def _metric_fn(task: TaskSpec, dev: EvalSet) -> Any:
-    """``compute_metrics`` for the Trainer, on the dev set of ``task``."""
-    if task.format == "extractive_qa":
-
-        def qa_metrics(prediction: EvalPrediction) -> dict[str, float]:
-            start_logits, end_logits = prediction.predictions[:2]
-            texts = best_spans(start_logits, end_logits, dev.windows, dev.examples)
-            return squad_metrics(texts, [a["text"] for a in dev.examples["answers"]])
-
-        return qa_metrics
-
-    def label_metrics(prediction: EvalPrediction) -> dict[str, float]:
-        logits = (
-            prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-        )
-        predicted, gold = logits.argmax(axis=-1), prediction.label_ids
-        if task.format == "tagging":
-            return token_accuracy(predicted, gold)
-        return classification_metrics(predicted, gold, logits.shape[-1])
-
-    return label_metrics
-
-
 def _evaluate_dev(
     trainer: XltTrainer,
     task: TaskSpec,
-    tokenizer: Any,
+    tokenizer: PreTrainedTokenizerBase,
     settings: TrainingSettings,
     data_dir: str | os.PathLike[str] | None,
 ) -> dict[str, Any]:
@@ -472,7 +407,7 @@ def _evaluate_dev(
         settings.max_dev_examples,
         data_dir,
     )
-    trainer.compute_metrics = _metric_fn(task, dev)
+    trainer.compute_metrics = metric_fn(task, dev)
     scores = trainer.evaluate(eval_dataset=dev.features, metric_key_prefix="dev")
     kept = {k.removeprefix("dev_"): float(v) for k, v in scores.items() if k.startswith("dev_")}
     kept = {k: v for k, v in kept.items() if not k.endswith(("runtime", "per_second"))}
@@ -484,15 +419,21 @@ def _evaluate_dev(
     }
 
 
-def _predict_in_length_order(trainer: XltTrainer, features: Any) -> np.ndarray:
-    """Logits in dataset order, computed on length-sorted batches (far less padding)."""
+def _predict_in_length_order(trainer: XltTrainer, features: Dataset) -> np.ndarray | tuple[np.ndarray, ...]:
+    """Model outputs in dataset order (logits; a tuple where the head has several, as QA's start
+    and end logits), computed on length-sorted batches (far less padding)."""
     order = np.argsort(feature_lengths(features), kind="stable")
     dev_metrics, trainer.compute_metrics = trainer.compute_metrics, None  # dev scoring does not apply here
     try:
         output = trainer.predict(features.select(order.tolist()))
     finally:
         trainer.compute_metrics = dev_metrics
-    logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
-    restored = np.empty_like(logits)
-    restored[order] = logits
-    return restored
+
+    def restored(sorted_outputs: np.ndarray) -> np.ndarray:
+        out = np.empty_like(sorted_outputs)
+        out[order] = sorted_outputs
+        return out
+
+    if isinstance(output.predictions, tuple):
+        return tuple(restored(outputs) for outputs in output.predictions)
+    return restored(output.predictions)

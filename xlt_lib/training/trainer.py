@@ -31,7 +31,7 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_callback import ExportableState, PrinterCallback, TrainerState
 
 from xlt_lib.errors import TrainingError
-from xlt_lib.training.heads import check_precision
+from xlt_lib.training.device import check_precision, training_device
 from xlt_lib.training.sampling import PaddingMinimalSampler
 from xlt_lib.training.settings import TrainingSettings
 
@@ -221,7 +221,7 @@ def training_arguments(
     training). Evaluation and checkpointing share one interval (the Trainer needs
     that to keep the best checkpoint): ``eval_interval`` steps, else every epoch.
     """
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = training_device()
     flags = check_precision(settings.precision, device)
     selecting = settings.selection == "best_en_dev" and select_metric is not None
     strategy = "steps" if settings.eval_interval else "epoch"

@@ -7,6 +7,10 @@ exactly (lower-case, strip punctuation and English articles, collapse spaces; ma
 over gold answers), and the span post-processing is the standard one of the
 Hugging Face question-answering examples (best start/end pair among the top-n
 logits, inside the context, at most ``max_answer_length`` tokens).
+
+The format modules (`xlt_lib.tasks.formats`) choose which of these scores a
+format; they are imported with the task registry, which validating an experiment
+file reads, so numpy is imported where it is used rather than with this module.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import collections
 import re
 import string
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def classification_metrics(predictions: np.ndarray, gold: np.ndarray, num_labels: int) -> dict[str, float]:
@@ -26,6 +31,8 @@ def classification_metrics(predictions: np.ndarray, gold: np.ndarray, num_labels
     A class absent from both gold and predictions (possible in a small subsample)
     is left out of the mean rather than counted as F1 0.
     """
+    import numpy as np
+
     predictions = np.asarray(predictions, dtype=np.int64)
     gold = np.asarray(gold, dtype=np.int64)
     if len(gold) == 0:
@@ -43,6 +50,9 @@ def classification_metrics(predictions: np.ndarray, gold: np.ndarray, num_labels
 
 def token_accuracy(predictions: np.ndarray, gold: np.ndarray) -> dict[str, float]:
     """Accuracy over tagged tokens (gold ``-100`` marks sub-word continuations and specials)."""
+    import numpy as np
+
+    predictions, gold = np.asarray(predictions), np.asarray(gold)
     mask = gold != -100
     return {"accuracy": float((predictions[mask] == gold[mask]).mean()) if mask.any() else float("nan")}
 
@@ -98,6 +108,8 @@ def best_spans(
     convention); ``examples`` need ``id`` and ``context``. An example with no valid
     span gets ``""``.
     """
+    import numpy as np
+
     by_example: dict[str, list[int]] = collections.defaultdict(list)
     feature_ids = features["example_id"]
     for i, example_id in enumerate(feature_ids):

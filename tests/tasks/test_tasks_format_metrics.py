@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xlt_lib.training.metrics import (
+from xlt_lib.tasks.formats.metrics import (
     best_spans,
     classification_metrics,
     normalize_answer,
