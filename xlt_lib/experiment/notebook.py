@@ -222,8 +222,8 @@ def transfer_inputs(
 # -- provenance --------------------------------------------------------------------------
 def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
     """SHA-256 of every local data file the phase reads (empty for hub data)."""
-    from xlt_lib.checksums import data_checksums
     from xlt_lib.tasks import get_task
+    from xlt_lib.tasks.loading import data_checksums
 
     reads: list[tuple[str, str, str]] = []
     if inputs.phase == "intermediate":

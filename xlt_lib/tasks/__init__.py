@@ -10,7 +10,7 @@ Heavy libraries (``datasets``, ``transformers``) are imported inside functions, 
 importing this package (and ``xlt --help``) stays fast.
 """
 
-from xlt_lib.tasks.loading import data_files, load_split, resolve_source, resolved_task
+from xlt_lib.tasks.loading import data_checksums, data_files, load_split, resolve_source, resolved_task
 from xlt_lib.tasks.registry import TASKS, get_task, task_names
 from xlt_lib.tasks.sampling import subsample
 from xlt_lib.tasks.spec import CANONICAL_COLUMNS, FORMATS, Carve, HubSource, LocalSource, LocalSplit, TaskSpec
@@ -33,6 +33,7 @@ __all__ = [
     "LocalSplit",
     "TaskSpec",
     "collator_for",
+    "data_checksums",
     "data_files",
     "encode_batch",
     "get_task",
