@@ -25,7 +25,7 @@ _EXPORTS = {
     "ensure_offline_model": "convert",
     "offline_model_status": "convert",
     "prepare_offline_model": "convert",
-    "IDENTITY_FILE": "identity",
+    "IDENTITY_FILE": "identity_file",
     "model_identity": "identity",
     "OFFLINE_DEFAULT": "loading",
     "load_model": "loading",
@@ -63,7 +63,8 @@ if TYPE_CHECKING:
         offline_model_status,
         prepare_offline_model,
     )
-    from xlt_lib.model.identity import IDENTITY_FILE, model_identity
+    from xlt_lib.model.identity import model_identity
+    from xlt_lib.model.identity_file import IDENTITY_FILE
     from xlt_lib.model.loading import (
         OFFLINE_DEFAULT,
         load_model,

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from xlt_lib.errors import ModelError
+from xlt_lib.model.loading import load_tokenizer, resolve_model
 
 TINY_MARKER = "xlt_tiny_model.json"
 # Files that make up a saved tokenizer; copied verbatim from a local source folder
@@ -44,8 +45,6 @@ def build_tiny_model(
     """
     import torch
     from transformers import AutoConfig, BertConfig, BertModel
-
-    from xlt_lib.model.loading import load_tokenizer, resolve_model
 
     if hidden_size % num_heads:
         raise ModelError(f"tiny model: hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
