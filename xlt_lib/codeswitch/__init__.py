@@ -5,10 +5,18 @@ condition's settings, `CodeSwitcher` applies the procedure to canonical examples
 of any task format (dynamic or static, reproducible per example id),
 `SwitchedDataset` is the lazy per-epoch view training uses, and
 `xlt_lib.codeswitch.diagnostics` measures coverage and switch rates.
+
+`SwitchedDataset` is a `torch.utils.data.Dataset`, so it is imported on first use
+(PEP 562): validating an experiment file imports `xlt_lib.codeswitch.config`, which
+runs this file, and must not load torch.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from xlt_lib.codeswitch.config import XNLI_TARGET_LANGUAGES, CodeSwitchConfig
-from xlt_lib.codeswitch.dataset import SwitchedDataset
 from xlt_lib.codeswitch.dictionary import (
     BilingualDictionary,
     default_dictionary_path,
@@ -37,3 +45,18 @@ __all__ = [
     "load_dictionary",
     "resolve_fields",
 ]
+
+if TYPE_CHECKING:
+    from xlt_lib.codeswitch.dataset import SwitchedDataset
+
+
+def __getattr__(name: str) -> Any:
+    if name != "SwitchedDataset":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = importlib.import_module(f"{__name__}.dataset").SwitchedDataset
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"SwitchedDataset"})
