@@ -9,7 +9,7 @@
 * `build_tiny_model` makes a 2-layer random encoder with the real tokenizer for tests.
 
 Names are imported on first use (PEP 562), so that ``xlt --help``, which imports
-``xlt_lib.model.cli``, does not pay for numpy and tokenizers; torch and
+``xlt_lib.commands.model``, does not pay for numpy and tokenizers; torch and
 transformers are imported inside the functions.
 """
 

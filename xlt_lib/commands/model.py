@@ -1,7 +1,7 @@
 """``xlt model prepare`` and ``xlt model info``.
 
-Kept light: torch, transformers and the converter are imported inside the
-handlers so that ``xlt --help`` does not pay for them.
+Kept light: the converter imports numpy, tokenizers, torch and transformers inside
+the functions that use them, so that ``xlt --help`` does not pay for them.
 """
 
 from __future__ import annotations
