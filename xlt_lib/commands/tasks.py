@@ -56,7 +56,7 @@ def _counts(task: Any, root: Path | None) -> str:
         for language in task.languages:
             entry = local_split(task, split, language)
             rows = count_rows(root / entry.path.format(language=language), entry.reader) if entry else None
-            if rows is None:
+            if entry is None or rows is None:
                 continue
             total, files, carve = total + rows, files + 1, entry.carve
         if not files:

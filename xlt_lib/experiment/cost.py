@@ -84,11 +84,12 @@ def estimate(run: RunSpec) -> RunCost:
             estimate(replace(run, intermediate=task, multitask=None, settings=one_task))
             for task in run.multitask["tasks"]
         ]
-        train = None if any(p.train_examples is None for p in parts) else sum(p.train_examples for p in parts)
+        trained = [p.train_examples for p in parts]
+        train = None if any(n is None for n in trained) else sum(n or 0 for n in trained)
         if settings.get("max_steps"):
             train = parts[0].train_examples  # max_steps counts steps over all tasks together
-        evaluated = [p.eval_examples for p in parts]
-        evaluation = None if any(n is None for n in evaluated) else sum(n for n in evaluated if n)
+        part_evaluated = [p.eval_examples for p in parts]
+        evaluation = None if any(n is None for n in part_evaluated) else sum(n or 0 for n in part_evaluated)
         return RunCost(train, evaluation, parts[0].disk_bytes)
     task_name = run.intermediate if run.phase == "intermediate" else str(run.target)
     spec = get_task(task_name)

@@ -77,7 +77,7 @@ def _process_umask() -> int:
 _UMASK = _process_umask()
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place.
 
     If ``write`` raises, the temporary file is removed and ``path`` is untouched.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from xlt_lib.errors import ModelError
 from xlt_lib.model.loading import load_tokenizer, resolve_model
@@ -56,7 +57,7 @@ def build_tiny_model(
         source_config = AutoConfig.from_pretrained(source)
         vocab_size = source_config.vocab_size
         max_positions = getattr(source_config, "max_position_embeddings", 512)
-        special = {
+        special: dict[str, Any] = {
             key: getattr(source_config, key, None) for key in ("pad_token_id", "bos_token_id", "eos_token_id")
         }
         tokenizer = None

@@ -18,7 +18,7 @@ and ``xlt --help`` imports the converter's command.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,7 +65,7 @@ def nmt_nfkc_normalizer() -> normalizers.Normalizer:
     return normalizers.Sequence(steps)
 
 
-def build_tokenizer(pieces: Sequence[str], scores: Sequence[float]) -> Tokenizer:
+def build_tokenizer(pieces: Sequence[str], scores: Collection[float]) -> Tokenizer:
     """A fast XLM-R tokenizer over sentencepiece ``pieces`` with unigram ``scores``.
 
     ``pieces`` must follow the fairseq order XLM-R uses: ``<s> <pad> </s> <unk>``
