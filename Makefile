@@ -1,6 +1,6 @@
 # xlt: two commands do all set-up on a fresh machine.
 #   make demo   runs params/demo.yaml on the offline default and writes reports/demo/index.html
-#   make test   runs the test suite
+#   make test   runs the test suite (make lint: style, import layers, types)
 # Both create or reuse the virtual environment in .venv (make setup does only that).
 
 PYTHON ?= python3
@@ -32,9 +32,14 @@ test: model
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not slurm and not browser"
 
+# Style, the import-layer contract (pyproject.toml [tool.importlinter]), types ([tool.mypy]) and,
+# where ../shared is beside the checkout (as in CI), its import-cycle finder.
 lint: setup
 	$(BIN)/ruff check xlt_lib tests benchmarks notebooks
 	$(BIN)/ruff format --check xlt_lib tests benchmarks
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+	if test -f ../shared/tools/import_cycles.py; then $(BIN)/python ../shared/tools/import_cycles.py xlt_lib; fi
 
 # JupyterLab from .venv on the checkout, file browser on notebooks/, kernel "xlt" by default
 # (the command line lives in xlt_lib/lab.py, shared with the browser tests). Extra flags: make lab LAB_ARGS="--port=8890"

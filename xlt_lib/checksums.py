@@ -1,8 +1,11 @@
-"""Data checksums: verifying a directory against its ``SHA256SUMS``, and provenance.
+"""File checksums: hashing one file, verifying a directory against its ``SHA256SUMS``.
 
 A run records the SHA-256 of every data file it read (``env.json``), so a result
 can be traced to the exact bytes; `verify_checksums` checks a data directory
 against the ``sha256sum`` listing shipped with it (the offline mirror has one).
+This module sits below the task layer and knows no task: which files a task's
+split reads, and their checksums, are `xlt_lib.tasks.loading.data_files` and
+`xlt_lib.tasks.loading.data_checksums`.
 """
 
 from __future__ import annotations
@@ -90,19 +93,3 @@ def verify_checksums(directory: str | os.PathLike[str], sums_file: str = "SHA256
             if name not in expected:
                 report.unlisted.append(name)
     return report
-
-
-def data_files(
-    task: str, split: str, language: str = "en", data_dir: str | os.PathLike[str] | None = None
-) -> list[Path]:
-    """The local files a task's split reads (empty when it would read the hub); see `data_checksums`."""
-    from xlt_lib.tasks.loading import data_files as task_data_files
-
-    return task_data_files(task, split, language, data_dir)
-
-
-def data_checksums(
-    task: str, split: str, language: str = "en", data_dir: str | os.PathLike[str] | None = None
-) -> dict[str, str]:
-    """``{path: sha256}`` of the local files a task's split reads, for a run's provenance."""
-    return {str(path): file_sha256(path) for path in data_files(task, split, language, data_dir)}

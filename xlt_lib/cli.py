@@ -1,8 +1,9 @@
 """The ``xlt`` command line.
 
-Each sub-package that offers commands has a light ``cli`` module with a
-``register(subparsers)`` function; heavy imports (torch, transformers) happen
-inside the command handlers so that ``xlt --help`` stays fast.
+Each command group is a module of `xlt_lib.commands` with a
+``register(subparsers)`` function; they import no heavy library at their top
+(torch, transformers, pandas are imported inside the functions that use them),
+so that ``xlt --help`` stays fast.
 
 Errors caused by input (`XltError`) are printed as one line naming what is wrong,
 with exit status 2; the full traceback goes to a log file whose path is printed.
@@ -23,12 +24,12 @@ from xlt_lib import __version__
 from xlt_lib.errors import XltError
 from xlt_lib.paths import cache_dir
 
-# Sub-packages whose ``cli.register`` adds commands, in the order --help lists them.
+# Modules whose ``register`` adds a command group, in the order --help lists them.
 COMMAND_MODULES = (
-    "xlt_lib.model.cli",
-    "xlt_lib.tasks.cli",
-    "xlt_lib.codeswitch.cli",
-    "xlt_lib.experiment.cli",
+    "xlt_lib.commands.model",
+    "xlt_lib.commands.tasks",
+    "xlt_lib.commands.codeswitch",
+    "xlt_lib.commands.experiment",
 )
 
 

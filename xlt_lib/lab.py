@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlt_lib.errors import XltError
+from xlt_lib.paths import repo_root
 
 #: The project's Jupyter kernel (the name `xlt_lib.experiment.runner` passes to papermill).
 KERNEL_NAME = "xlt"
@@ -264,8 +265,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Any arguments go to ``jupyter lab`` unchanged (e.g. ``--port=8890 --no-browser``).
     """
-    from xlt_lib.paths import repo_root
-
     if not kernel_is_registered():
         print(f"xlt lab: kernel {KERNEL_NAME!r} is not registered: run `make setup` first", file=sys.stderr)
         return 2

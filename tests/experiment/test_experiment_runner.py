@@ -80,7 +80,7 @@ def test_a_second_runner_of_the_same_experiment_stops_before_touching_a_run(setu
     import sys
 
     from xlt_lib.errors import RunRecordError
-    from xlt_lib.experiment.runner import LOCK_NAME
+    from xlt_lib.experiment.executors import LOCK_NAME
 
     experiment, notebooks, _ = setup
     the_plan = plan(experiment)

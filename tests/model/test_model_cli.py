@@ -1,4 +1,4 @@
-"""``xlt model prepare`` and ``xlt model info`` (through the package's own ``register``)."""
+"""``xlt model prepare`` and ``xlt model info`` (through the command module's own ``register``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from xlt_lib.model import cli
+from xlt_lib.commands import model as cli
 
 
 def _run(argv: list[str]) -> int:

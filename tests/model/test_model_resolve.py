@@ -131,10 +131,8 @@ def test_package_exports_resolve_lazily() -> None:
     assert set(package.__all__) == set(package._EXPORTS)
     for name in package.__all__:
         assert getattr(package, name) is not None
-    # The command line imports xlt_lib.model.cli; that must not drag in numpy or tokenizers.
-    probe = (
-        "import sys, xlt_lib.model.cli; print(sorted({'numpy', 'tokenizers', 'torch'} & set(sys.modules)))"
-    )
+    # The command line imports xlt_lib.commands.model; that must not drag in numpy or tokenizers.
+    probe = "import sys, xlt_lib.commands.model; print(sorted({'numpy', 'tokenizers', 'torch'} & set(sys.modules)))"
     assert (
         subprocess.run(
             [sys.executable, "-c", probe], capture_output=True, text=True, check=True

@@ -7,9 +7,10 @@ import shutil
 
 import pytest
 
-from xlt_lib.checksums import data_checksums, data_files, file_sha256, verify_checksums
+from xlt_lib.checksums import file_sha256, verify_checksums
 from xlt_lib.cli import main
 from xlt_lib.errors import DataError
+from xlt_lib.tasks.loading import data_checksums, data_files
 
 
 def _mirror_subset(data_dir, tmp_path, names):

@@ -6,12 +6,14 @@ of any task format (dynamic or static, reproducible per example id),
 `SwitchedDataset` is the lazy per-epoch view training uses, and
 `xlt_lib.codeswitch.diagnostics` measures coverage and switch rates.
 
-`SwitchedDataset` (a torch dataset) is imported on first use, so that validating a
-configuration (`xlt_lib.codeswitch.config`, `.dictionary`) never loads torch.
+`SwitchedDataset` is a `torch.utils.data.Dataset`, so it is imported on first use
+(PEP 562): validating an experiment file imports `xlt_lib.codeswitch.config`, which
+runs this file, and must not load torch.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from xlt_lib.codeswitch.config import XNLI_TARGET_LANGUAGES, CodeSwitchConfig
@@ -47,10 +49,17 @@ __all__ = [
     "resolve_fields",
 ]
 
+if TYPE_CHECKING:
+    from xlt_lib.codeswitch.dataset import SwitchedDataset
+
 
 def __getattr__(name: str) -> Any:
-    if name == "SwitchedDataset":
-        from xlt_lib.codeswitch.dataset import SwitchedDataset
+    if name != "SwitchedDataset":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = importlib.import_module(f"{__name__}.dataset").SwitchedDataset
+    globals()[name] = value
+    return value
 
-        return SwitchedDataset
-    raise AttributeError(f"module 'xlt_lib.codeswitch' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"SwitchedDataset"})

@@ -17,6 +17,7 @@ from typing import Any
 import torch.utils.data
 
 from xlt_lib.codeswitch.switcher import CodeSwitcher, _check_fields
+from xlt_lib.errors import DataError
 
 
 class SwitchedDataset(torch.utils.data.Dataset):
@@ -38,8 +39,6 @@ class SwitchedDataset(torch.utils.data.Dataset):
         self.fields = _check_fields(fields)
         missing = [f for f in self.fields if f not in base.column_names]
         if missing:
-            from xlt_lib.errors import DataError
-
             raise DataError(
                 f"fields to code-switch not in the dataset: {', '.join(missing)} "
                 f"(columns: {', '.join(base.column_names)})"

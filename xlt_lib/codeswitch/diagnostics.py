@@ -16,6 +16,9 @@ word is counted apart (``words_same``), shown with a dotted underline instead
 of a highlight, and listed among the words that stay English. `switch_rates`
 reports the achieved switch rate beside its expectation, which discounts
 same-word translations, and the replacement rate that CoSDA-ML's ratios set.
+
+pandas is imported by the functions that build tables, so that the ``xlt codeswitch``
+commands, which import this module, leave ``xlt --help`` fast.
 """
 
 from __future__ import annotations
@@ -23,16 +26,21 @@ from __future__ import annotations
 import dataclasses
 import html
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from xlt_lib.codeswitch.dictionary import BilingualDictionary, normalise_key
 from xlt_lib.codeswitch.switcher import AnalysedCorpus, SwitchDecisions
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def dictionary_table(dictionaries: Mapping[str, BilingualDictionary]) -> pd.DataFrame:
     """One row per dictionary: size, phrases, duplicates, skipped lines."""
+    import pandas as pd
+
     return pd.DataFrame([d.summary() for d in dictionaries.values()])
 
 
@@ -49,6 +57,8 @@ def coverage(corpus: AnalysedCorpus) -> pd.DataFrame:
     average over languages, which sets the expected switch rate), ``token_coverage``,
     ``type_coverage``, ``tokens``, ``types``.
     """
+    import pandas as pd
+
     languages = corpus.switcher.languages
     has = _translatable(corpus)
     types, first = np.unique(corpus.unit_type, return_index=True)
@@ -173,6 +183,8 @@ def switch_rates(corpus: AnalysedCorpus, decisions: SwitchDecisions) -> pd.DataF
     the overall expectation's share from that language); ``examples_chosen``;
     ``epoch``.
     """
+    import pandas as pd
+
     cfg = corpus.switcher.config
     languages = corpus.switcher.languages
     total = corpus.n_words
@@ -225,6 +237,8 @@ def unswitched_words(corpus: AnalysedCorpus, decisions: SwitchDecisions, top: in
     words), ``same_word`` (how many of them were replaced by the same word),
     ``translatable_into`` (number of target languages with a translation).
     """
+    import pandas as pd
+
     same = same_word_spans(corpus, decisions)
     stayed = ~corpus.switched_mask(_spans(decisions, ~same))
     n_types = len(corpus.switcher.types.keys)
@@ -259,6 +273,8 @@ def _slots_by_example(corpus: AnalysedCorpus) -> list[int]:
 
 def side_by_side(corpus: AnalysedCorpus, decisions: SwitchDecisions, n: int = 5) -> pd.DataFrame:
     """The first ``n`` examples, one row per switched text slot: ``id, field, original, switched``."""
+    import pandas as pd
+
     new = corpus.render_slots(decisions)
     wanted = set(_examples_to_show(corpus, n))
     rows = []

@@ -129,9 +129,9 @@ def _numbered_lines(path: Path) -> Iterable[tuple[int, str | None]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        for lineno, line in enumerate(raw.split(b"\n"), start=1):
+        for lineno, raw_line in enumerate(raw.split(b"\n"), start=1):
             try:
-                yield lineno, line.decode("utf-8").rstrip("\r")
+                yield lineno, raw_line.decode("utf-8").rstrip("\r")
             except UnicodeDecodeError:
                 yield lineno, None
         return

@@ -18,8 +18,9 @@ from xlt_lib.experiment.config import (
     Target,
     load_experiment,
 )
+from xlt_lib.experiment.executors import Summary, execute
 from xlt_lib.experiment.grid import RunSpec, expand
-from xlt_lib.experiment.runner import Plan, PlannedRun, RunOutcome, Summary, execute, execute_run, plan
+from xlt_lib.experiment.runner import Plan, PlannedRun, RunOutcome, execute_run, plan
 
 __all__ = [
     "Condition",

@@ -18,6 +18,8 @@ from typing import Any
 
 from xlt_lib.errors import XltError
 from xlt_lib.experiment.grid import RunSpec
+from xlt_lib.model.loading import resolve_model
+from xlt_lib.tasks import get_task, load_split, resolve_source
 
 #: Approximate fp32 weight sizes of common hub encoders (bytes), for planning without a download.
 KNOWN_MODEL_BYTES = {
@@ -42,8 +44,6 @@ class RunCost:
 @functools.lru_cache(maxsize=256)
 def split_rows(task: str, split: str, language: str, data_dir: str | None) -> int | None:
     """Rows of a split read from local files, or ``None`` (hub data, or unavailable)."""
-    from xlt_lib.tasks import get_task, load_split, resolve_source
-
     try:
         kind, _ = resolve_source(get_task(task), split, language, "auto", data_dir)
         if kind != "local":
@@ -63,8 +63,6 @@ def _capped(cap: int | None, task: str, split: str, language: str, data_dir: str
 @functools.lru_cache(maxsize=32)
 def model_bytes(model: str) -> int | None:
     """Bytes of a model's weights: a local folder's safetensors, or a known hub size."""
-    from xlt_lib.model import resolve_model
-
     if model in KNOWN_MODEL_BYTES:
         return KNOWN_MODEL_BYTES[model]
     try:
@@ -78,8 +76,6 @@ def model_bytes(model: str) -> int | None:
 
 def estimate(run: RunSpec) -> RunCost:
     """Upper-bound cost of one run (a multi-task phase 2: the sum over its tasks)."""
-    from xlt_lib.tasks import get_task
-
     settings: dict[str, Any] = run.settings
     if run.phase == "intermediate" and run.multitask is not None:
         epochs = settings.get("epochs_by_task", {}).get(run.intermediate, settings["epochs"])
@@ -88,11 +84,12 @@ def estimate(run: RunSpec) -> RunCost:
             estimate(replace(run, intermediate=task, multitask=None, settings=one_task))
             for task in run.multitask["tasks"]
         ]
-        train = None if any(p.train_examples is None for p in parts) else sum(p.train_examples for p in parts)
+        trained = [p.train_examples for p in parts]
+        train = None if any(n is None for n in trained) else sum(n or 0 for n in trained)
         if settings.get("max_steps"):
             train = parts[0].train_examples  # max_steps counts steps over all tasks together
-        evaluated = [p.eval_examples for p in parts]
-        evaluation = None if any(n is None for n in evaluated) else sum(n for n in evaluated if n)
+        part_evaluated = [p.eval_examples for p in parts]
+        evaluation = None if any(n is None for n in part_evaluated) else sum(n or 0 for n in part_evaluated)
         return RunCost(train, evaluation, parts[0].disk_bytes)
     task_name = run.intermediate if run.phase == "intermediate" else str(run.target)
     spec = get_task(task_name)

@@ -1,6 +1,11 @@
-"""Where runs execute: in this process, in N local worker processes, or on SLURM.
+"""Executing a plan: in this process, in N local worker processes, or on SLURM.
 
-All three call `xlt_lib.experiment.runner.execute_run` for each run and respect
+`execute` dispatches the plan's runs to the executor the experiment names and
+prints one line per run start and end. It holds the experiment's lock file while
+it does, so a second ``xlt run`` of the same experiment (another shell, a
+duplicated job) stops at once instead of training into the same run directories.
+
+All three executors call `xlt_lib.experiment.runner.execute_run` for each run and respect
 dependencies: a phase-3 run starts only after its phase-2 parent completed, and
 is marked blocked when that parent failed.
 
@@ -19,25 +24,91 @@ is marked blocked when that parent failed.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
+from xlt_lib.errors import RunRecordError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.config import ExecutorSpec, SlurmSettings
 from xlt_lib.experiment.runner import (
+    Log,
     Plan,
     PlannedRun,
     ProgressLog,
     RunOutcome,
     block,
+    default_notebooks_dir,
     execute_run,
 )
 
+#: In the experiment directory: held (an OS file lock, released when the process ends,
+#: however it ends) by the `execute` call working on that experiment.
+LOCK_NAME = ".xlt-run.lock"
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass
+class Summary:
+    outcomes: list[RunOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return not any(outcome.status in ("failed", "blocked") for outcome in self.outcomes)
+
+
+def execute(
+    the_plan: Plan,
+    *,
+    executor: ExecutorSpec | None = None,
+    notebooks_dir: Path | None = None,
+    log: Log = print,
+) -> Summary:
+    """Execute the runs the plan marks, respecting dependencies; returns every run's outcome.
+
+    Runs whose parent fails are marked ``blocked`` (and recorded as such in their
+    ``error.json``), never executed.
+    """
+    executor = executor or the_plan.experiment.executor
+    notebooks_dir = Path(notebooks_dir or default_notebooks_dir())
+    summary = Summary([RunOutcome(run.spec.run_id, "skipped") for run in the_plan.runs if not run.execute])
+    pending = the_plan.to_execute
+    if not pending:
+        return summary
+    progress = ProgressLog(len(pending), log)
+    with experiment_lock(the_plan.directory):
+        outcomes = dispatch(executor, the_plan, pending, notebooks_dir, progress)
+    summary.outcomes.extend(outcomes)
+    return summary
+
+
+@contextlib.contextmanager
+def experiment_lock(directory: Path) -> Iterator[None]:
+    """Hold ``directory``'s lock file, or raise `RunRecordError` at once if another process holds it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(directory / LOCK_NAME)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunRecordError(
+            f"{directory}: another `xlt run` is executing this experiment (it holds {lock.lock_file}); "
+            "wait for it to finish: a rerun afterwards resumes where it stopped"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def dispatch(

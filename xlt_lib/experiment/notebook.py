@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from xlt_lib.checksums import data_checksums, file_sha256
+from xlt_lib.checksums import file_sha256
 from xlt_lib.codeswitch.config import CodeSwitchConfig
 from xlt_lib.codeswitch.dictionary import default_dictionary_path
 from xlt_lib.errors import ConfigError, RunRecordError, XltError
@@ -24,6 +24,7 @@ from xlt_lib.experiment.yamlio import plain
 from xlt_lib.model.identity import model_identity
 from xlt_lib.paths import cache_dir
 from xlt_lib.paths import data_dir as resolve_data_dir
+from xlt_lib.tasks.loading import data_checksums
 from xlt_lib.tasks.registry import get_task
 from xlt_lib.tasks.spec import TaskSpec
 from xlt_lib.training.multitask_spec import MultiTaskSpec
@@ -213,12 +214,14 @@ def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
     """SHA-256 of every local data file the phase reads (empty for hub data)."""
     reads: list[tuple[str, str, str]] = []
     if inputs.phase == "intermediate":
-        for name in getattr(inputs.task, "tasks", (inputs.task,)):  # a MultiTaskSpec reads all its tasks
+        names = inputs.task.tasks if isinstance(inputs.task, MultiTaskSpec) else (inputs.task,)
+        for name in names:  # a MultiTaskSpec reads all its tasks
             spec = get_task(name)
             reads += [
                 (spec.name, split, "en") for split in ("train", spec.selection_split) if split in spec.splits
             ]
     else:
+        assert isinstance(inputs.task, str), "phase 3 evaluates one target"
         spec = get_task(inputs.task)
         train = get_task(spec.train_task or spec.name)
         reads += [(train.name, "train", "en")]

@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import xlt_lib
+from xlt_lib.checksums import file_sha256
 from xlt_lib.errors import XltError
 from xlt_lib.experiment import records
+from xlt_lib.model.identity import model_identity
 
 
 @dataclass
@@ -47,8 +50,6 @@ class ProvenanceCache:
 
     def sha256(self, path: str) -> str | None:
         if path not in self._sha:
-            from xlt_lib.checksums import file_sha256
-
             try:
                 self._sha[path] = file_sha256(path) if Path(path).is_file() else None
             except (OSError, XltError):
@@ -58,8 +59,6 @@ class ProvenanceCache:
     def model(self, name: str) -> Any:
         """The model's identity now, or the error text when it cannot be determined."""
         if name not in self._models:
-            from xlt_lib.model import model_identity
-
             try:
                 self._models[name] = model_identity(name)
             except (OSError, XltError) as exc:
@@ -68,9 +67,7 @@ class ProvenanceCache:
 
     def code(self) -> dict[str, Any]:
         if self._code is None:
-            from xlt_lib import __version__
-
-            self._code = {"version": __version__, "git": records.git_state()}
+            self._code = {"version": xlt_lib.__version__, "git": records.git_state()}
         return self._code
 
 

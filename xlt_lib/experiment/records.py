@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from xlt_lib.errors import RunRecordError
+from xlt_lib.paths import repo_root
 
 CONFIG = "config.yaml"
 ENV = "env.json"
@@ -76,7 +77,7 @@ def _process_umask() -> int:
 _UMASK = _process_umask()
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place.
 
     If ``write`` raises, the temporary file is removed and ``path`` is untouched.
@@ -245,8 +246,6 @@ def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str |
 
 def git_state(repo: Path | None = None) -> dict[str, Any]:
     """Commit and dirty flag of the checkout holding xlt (``None`` values outside a checkout)."""
-    from xlt_lib.paths import repo_root
-
     repo = repo or repo_root()
 
     def git(*args: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Planning and executing a grid: one papermill notebook per run, recorded, resumable.
+"""Planning a grid and executing one run: one papermill notebook per run, recorded, resumable.
 
 * `plan` looks at every run's directory: complete runs (``metrics.json`` present,
   identity matching) are skipped, everything else (missing, failed, interrupted)
@@ -8,11 +8,10 @@
   raises for a failing notebook (the executed notebook keeps the error, ``error.json``
   names it), so one failure never stops the grid. It is a plain picklable function,
   so local worker processes and SLURM jobs (via submitit) call the very same code.
-* `execute` dispatches to an executor (`xlt_lib.experiment.executors`) and
-  prints one line per run start and end. It holds the experiment's lock file
-  while it does, so a second ``xlt run`` of the same experiment (another shell,
-  a duplicated job) stops at once instead of training into the same run
-  directories.
+* `ProgressLog` and `block` are the bookkeeping every executor shares.
+
+Executing a whole plan (`execute`, in this process, local workers or SLURM) is
+`xlt_lib.experiment.executors`, which builds on this module.
 """
 
 from __future__ import annotations
@@ -27,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlt_lib.errors import RunRecordError
 from xlt_lib.experiment import records
-from xlt_lib.experiment.config import ExecutorSpec, Experiment
+from xlt_lib.experiment.config import Experiment
 from xlt_lib.experiment.grid import PHASE_NOTEBOOKS, RunSpec, expand
+from xlt_lib.experiment.provenance import ProvenanceCache, ProvenanceCheck, check_run
+from xlt_lib.paths import repo_root, runs_dir
 
 #: Environment for batch kernels: no progress bars (tqdm under papermill prints a line per update).
 BATCH_ENVIRONMENT = {
@@ -40,23 +42,16 @@ BATCH_ENVIRONMENT = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 KERNEL_NAME = "xlt"
-#: In the experiment directory: held (an OS file lock, released when the process ends,
-#: however it ends) by the `execute` call working on that experiment.
-LOCK_NAME = ".xlt-run.lock"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 Log = Callable[[str], None]
 
 
 def default_notebooks_dir() -> Path:
-    from xlt_lib.paths import repo_root
-
     return repo_root() / "notebooks"
 
 
 def experiment_dir(experiment: Experiment, runs_root: Path | None = None) -> Path:
-    from xlt_lib.paths import runs_dir
-
     return (runs_root or runs_dir()) / experiment.name
 
 
@@ -99,18 +94,6 @@ class RunOutcome:
     message: str = ""
 
 
-@dataclass
-class Summary:
-    outcomes: list[RunOutcome] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status == status)
-
-    @property
-    def ok(self) -> bool:
-        return not any(outcome.status in ("failed", "blocked") for outcome in self.outcomes)
-
-
 def plan(experiment: Experiment, *, force: bool = False, runs_root: Path | None = None) -> Plan:
     """Expand ``experiment`` and decide, run by run, what this invocation executes.
 
@@ -119,9 +102,6 @@ def plan(experiment: Experiment, *, force: bool = False, runs_root: Path | None 
     present ones (`xlt_lib.experiment.provenance`). A directory holding another run's
     records raises `RunRecordError`, except with ``force``, which replaces it.
     """
-    from xlt_lib.errors import RunRecordError
-    from xlt_lib.experiment.provenance import ProvenanceCache, ProvenanceCheck, check_run
-
     directory = experiment_dir(experiment, runs_root)
     planned: dict[str, PlannedRun] = {}
     cache = ProvenanceCache()
@@ -174,11 +154,11 @@ def batch_environment() -> Iterator[None]:
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
+        for key, previous in saved.items():
+            if previous is None:
                 os.environ.pop(key, None)
             else:
-                os.environ[key] = value
+                os.environ[key] = previous
 
 
 def _clean(text: str) -> str:
@@ -280,55 +260,6 @@ class ProgressLog:
         )
         took = f" in {format_duration(outcome.seconds)}" if outcome.status in ("complete", "failed") else ""
         self.log(f"{self._stamp()} {word} {spec.label}{took} ({self.done}/{self.total}){extra}")
-
-
-def execute(
-    the_plan: Plan,
-    *,
-    executor: ExecutorSpec | None = None,
-    notebooks_dir: Path | None = None,
-    log: Log = print,
-) -> Summary:
-    """Execute the runs the plan marks, respecting dependencies; returns every run's outcome.
-
-    Runs whose parent fails are marked ``blocked`` (and recorded as such in their
-    ``error.json``), never executed.
-    """
-    from xlt_lib.experiment import executors
-
-    executor = executor or the_plan.experiment.executor
-    notebooks_dir = Path(notebooks_dir or default_notebooks_dir())
-    summary = Summary([RunOutcome(run.spec.run_id, "skipped") for run in the_plan.runs if not run.execute])
-    pending = the_plan.to_execute
-    if not pending:
-        return summary
-    progress = ProgressLog(len(pending), log)
-    with experiment_lock(the_plan.directory):
-        outcomes = executors.dispatch(executor, the_plan, pending, notebooks_dir, progress)
-    summary.outcomes.extend(outcomes)
-    return summary
-
-
-@contextlib.contextmanager
-def experiment_lock(directory: Path) -> Iterator[None]:
-    """Hold ``directory``'s lock file, or raise `RunRecordError` at once if another process holds it."""
-    from filelock import FileLock, Timeout
-
-    from xlt_lib.errors import RunRecordError
-
-    directory.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(directory / LOCK_NAME)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RunRecordError(
-            f"{directory}: another `xlt run` is executing this experiment (it holds {lock.lock_file}); "
-            "wait for it to finish: a rerun afterwards resumes where it stopped"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def block(run: PlannedRun, parent_id: str, progress: ProgressLog) -> RunOutcome:

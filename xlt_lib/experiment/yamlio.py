@@ -22,6 +22,7 @@ exists instead of a plain ``yaml.safe_load``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     return doc
 
 
-def load_yaml(path: str | Path) -> YamlDocument:
+def load_yaml(path: str | os.PathLike[str]) -> YamlDocument:
     """Read a YAML file with YAML 1.2 numbers, duplicate-key checks and source tracking."""
     path = Path(path)
     try:

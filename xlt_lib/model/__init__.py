@@ -9,7 +9,7 @@
 * `build_tiny_model` makes a 2-layer random encoder with the real tokenizer for tests.
 
 Names are imported on first use (PEP 562), so that ``xlt --help``, which imports
-``xlt_lib.model.cli``, does not pay for numpy and tokenizers; torch and
+``xlt_lib.commands.model``, does not pay for numpy and tokenizers; torch and
 transformers are imported inside the functions.
 """
 
@@ -25,7 +25,7 @@ _EXPORTS = {
     "ensure_offline_model": "convert",
     "offline_model_status": "convert",
     "prepare_offline_model": "convert",
-    "IDENTITY_FILE": "identity",
+    "IDENTITY_FILE": "identity_file",
     "model_identity": "identity",
     "OFFLINE_DEFAULT": "loading",
     "load_model": "loading",
@@ -63,7 +63,8 @@ if TYPE_CHECKING:
         offline_model_status,
         prepare_offline_model,
     )
-    from xlt_lib.model.identity import IDENTITY_FILE, model_identity
+    from xlt_lib.model.identity import model_identity
+    from xlt_lib.model.identity_file import IDENTITY_FILE
     from xlt_lib.model.loading import (
         OFFLINE_DEFAULT,
         load_model,

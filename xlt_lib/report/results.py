@@ -6,7 +6,8 @@ and only from files the runs wrote (see "One run's record" in ARCHITECTURE.md):
 says that it finished and what it scored, ``predictions.parquet`` holds its
 per-example predictions. A run without ``metrics.json`` is incomplete and is
 never read as a result; `incomplete_runs` lists such runs so that a report can
-say what is missing.
+say what is missing. pandas is imported by the functions that return tables:
+``xlt run`` imports this module through the report builder.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from xlt_lib.conditions import CONDITION_KINDS
 from xlt_lib.errors import RunRecordError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Columns of `load_results`, in order (the contract in ARCHITECTURE.md).
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -183,6 +186,8 @@ def load_results(experiment_dir: str | os.PathLike[str]) -> pd.DataFrame:
     completed run without ``config.yaml``, a missing or ill-typed config key
     (`REQUIRED_CONFIG_KEYS`), or malformed metrics.
     """
+    import pandas as pd
+
     root = _experiment_dir(experiment_dir)
     rows: list[dict[str, Any]] = []
     for run_dir in _run_dirs(root):
@@ -219,6 +224,8 @@ def incomplete_runs(experiment_dir: str | os.PathLike[str]) -> pd.DataFrame:
     (None where ``config.yaml`` is absent or lacks the key); ``has_notebook``
     says whether papermill left an ``executed.ipynb`` to look at for the error.
     """
+    import pandas as pd
+
     root = _experiment_dir(experiment_dir)
     rows = []
     for run_dir in _run_dirs(root):
@@ -251,6 +258,8 @@ def load_predictions(path: str | os.PathLike[str]) -> pd.DataFrame:
     missing or unreadable, lacks a column, has missing values, or holds
     non-integer labels.
     """
+    import pandas as pd
+
     file = Path(path)
     if not file.is_file():
         raise RunRecordError(f"{file}: no such predictions file")

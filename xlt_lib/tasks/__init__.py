@@ -14,7 +14,7 @@ experiment file) stays fast.
 """
 
 from xlt_lib.tasks.formats import CANONICAL_COLUMNS, FORMATS, IGNORE_INDEX, TaskFormat, get_format
-from xlt_lib.tasks.loading import data_files, load_split, resolve_source, resolved_task
+from xlt_lib.tasks.loading import data_checksums, data_files, load_split, resolve_source, resolved_task
 from xlt_lib.tasks.registry import TASKS, get_task, task_names
 from xlt_lib.tasks.sampling import subsample
 from xlt_lib.tasks.spec import Carve, HubSource, LocalSource, LocalSplit, TaskSpec
@@ -32,6 +32,7 @@ __all__ = [
     "TaskFormat",
     "TaskSpec",
     "collator_for",
+    "data_checksums",
     "data_files",
     "encode_batch",
     "get_format",

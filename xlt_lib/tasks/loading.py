@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xlt_lib import paths
+from xlt_lib.checksums import file_sha256
 from xlt_lib.errors import ConfigError, DataError
 from xlt_lib.tasks import hub
 from xlt_lib.tasks.formats import get_format
@@ -133,9 +134,14 @@ def data_files(
     return files
 
 
-def _file_sha256(task: TaskSpec, path: Path) -> str:
-    from xlt_lib.checksums import file_sha256
+def data_checksums(
+    task: str | TaskSpec, split: str, language: str = "en", data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, str]:
+    """``{path: sha256}`` of the local files a task's split reads, for a run's provenance."""
+    return {str(path): file_sha256(path) for path in data_files(task, split, language, data_dir)}
 
+
+def _file_sha256(task: TaskSpec, path: Path) -> str:
     if not path.is_file():
         raise DataError(f"task {task.name!r}: missing data file {path}")
     return file_sha256(path)

@@ -172,7 +172,10 @@ def read_cosmosqa_csv(path: Path, task: str) -> Iterator[RawRow]:
         for record in reader:
             if None in record or any(record[name] is None for name in required):
                 raise _fail(
-                    task, path, reader.line_num, f"expected {len(reader.fieldnames)} comma-separated fields"
+                    task,
+                    path,
+                    reader.line_num,
+                    f"expected {len(reader.fieldnames or ())} comma-separated fields",
                 )
             choices = [record[f"answer{i}"] for i in range(4)]
             fields = {

@@ -26,6 +26,7 @@ from xlt_lib.errors import DataError
 from xlt_lib.tasks.formats.metrics import classification_metrics
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
     from transformers import EvalPrediction, PreTrainedTokenizerBase
 
 FormatName = Literal["classification", "multiple_choice", "extractive_qa", "tagging"]
@@ -64,8 +65,8 @@ class Scored:
     """
 
     metrics: dict[str, float]
-    gold: Sequence[Any]
-    prediction: Sequence[Any]
+    gold: ArrayLike
+    prediction: ArrayLike
 
 
 class TaskFormat:

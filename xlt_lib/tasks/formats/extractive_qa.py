@@ -133,7 +133,7 @@ class ExtractiveQA(TaskFormat):
 
     def dev_metrics(self, examples: Any, windows: Any) -> MetricFn:
         def qa_metrics(prediction: EvalPrediction) -> dict[str, float]:
-            start_logits, end_logits = prediction.predictions[:2]
+            start_logits, end_logits = tuple(prediction.predictions)[:2]
             texts = best_spans(start_logits, end_logits, windows, examples)
             return squad_metrics(texts, [a["text"] for a in examples["answers"]])
 

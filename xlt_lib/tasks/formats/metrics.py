@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
+    from numpy.typing import ArrayLike
 
 
-def classification_metrics(predictions: np.ndarray, gold: np.ndarray, num_labels: int) -> dict[str, float]:
+def classification_metrics(predictions: ArrayLike, gold: ArrayLike, num_labels: int) -> dict[str, float]:
     """Accuracy and macro-F1 (the unweighted mean of per-class F1).
 
     A class absent from both gold and predictions (possible in a small subsample)
@@ -48,7 +49,7 @@ def classification_metrics(predictions: np.ndarray, gold: np.ndarray, num_labels
     return {"accuracy": float((predictions == gold).mean()), "macro_f1": float(f1[present].mean())}
 
 
-def token_accuracy(predictions: np.ndarray, gold: np.ndarray) -> dict[str, float]:
+def token_accuracy(predictions: ArrayLike, gold: ArrayLike) -> dict[str, float]:
     """Accuracy over tagged tokens (gold ``-100`` marks sub-word continuations and specials)."""
     import numpy as np
 

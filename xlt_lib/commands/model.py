@@ -1,7 +1,7 @@
 """``xlt model prepare`` and ``xlt model info``.
 
-Kept light: torch, transformers and the converter are imported inside the
-handlers so that ``xlt --help`` does not pay for them.
+Kept light: the converter imports numpy, tokenizers, torch and transformers inside
+the functions that use them, so that ``xlt --help`` does not pay for them.
 """
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+
+from xlt_lib.model.convert import ensure_offline_model
+from xlt_lib.model.identity import model_identity
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,15 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from xlt_lib.model.convert import ensure_offline_model
-
     path, built = ensure_offline_model(args.dir, force=args.force)
     print(f"{'built' if built else 'already there'}: {path}")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    from xlt_lib.model.identity import model_identity
-
     print(json.dumps(model_identity(args.name_or_path), indent=2, sort_keys=True))
     return 0

@@ -1,6 +1,7 @@
 """``xlt run`` and ``xlt report``: execute an experiment file, render its report.
 
-Heavy imports happen inside the handlers so that ``xlt --help`` stays fast.
+Light at import (``xlt --help`` imports it): papermill, nbconvert and matplotlib are imported
+by the functions that execute and render notebooks.
 """
 
 from __future__ import annotations
@@ -8,6 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
+
+from xlt_lib.errors import ConfigError
+from xlt_lib.experiment import execute, load_experiment, plan
+from xlt_lib.experiment.config import ExecutorSpec
+from xlt_lib.experiment.describe import describe_plan
+from xlt_lib.report import build_report
 
 
 def register(subparsers: Any) -> None:
@@ -46,9 +53,6 @@ def register(subparsers: Any) -> None:
 
 
 def _executor(args: argparse.Namespace, default: Any) -> Any:
-    from xlt_lib.errors import ConfigError
-    from xlt_lib.experiment.config import ExecutorSpec
-
     if args.local:
         return ExecutorSpec()
     if args.workers is not None:
@@ -59,9 +63,6 @@ def _executor(args: argparse.Namespace, default: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from xlt_lib.experiment import execute, load_experiment, plan
-    from xlt_lib.experiment.describe import describe_plan
-
     experiment = load_experiment(args.experiment)
     the_plan = plan(experiment, force=args.force)
     if args.dry_run:
@@ -93,17 +94,12 @@ def _run(args: argparse.Namespace) -> int:
         if outcome.status in ("failed", "blocked"):
             print(f"  {outcome.status}: {outcome.run_id}: {outcome.message}", file=sys.stderr)
     if not args.no_report:
-        from xlt_lib.report import build_report
-
         index = build_report(experiment, log=lambda line: print(line, flush=True))
         print(f"report: {index}")
     return 0 if summary.ok else 1
 
 
 def _report(args: argparse.Namespace) -> int:
-    from xlt_lib.experiment import load_experiment
-    from xlt_lib.report import build_report
-
     experiment = load_experiment(args.experiment)
     index = build_report(experiment, significance=not args.no_significance, log=print)
     print(f"report: {index}")

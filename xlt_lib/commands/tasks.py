@@ -11,6 +11,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from xlt_lib.checksums import verify_checksums
+from xlt_lib.errors import DataError
+from xlt_lib.paths import data_dir as resolve_data_dir
+from xlt_lib.tasks.loading import local_root, local_split
+from xlt_lib.tasks.local import count_rows
+from xlt_lib.tasks.registry import TASKS
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -27,9 +34,6 @@ def register(subparsers: Any) -> None:
 
 
 def _source_label(task: Any, data_dir: Path | None) -> tuple[str, Path | None]:
-    from xlt_lib.errors import DataError
-    from xlt_lib.tasks.loading import local_root
-
     try:
         root = local_root(task, data_dir if task.local and not task.local.root_env else None)
     except DataError as exc:
@@ -44,9 +48,6 @@ def _source_label(task: Any, data_dir: Path | None) -> tuple[str, Path | None]:
 
 def _counts(task: Any, root: Path | None) -> str:
     """``split n`` per split, summed over languages; carved splits show their expected share."""
-    from xlt_lib.tasks.loading import local_split
-    from xlt_lib.tasks.local import count_rows
-
     if root is None or task.local is None:
         return "-"
     parts = []
@@ -55,7 +56,7 @@ def _counts(task: Any, root: Path | None) -> str:
         for language in task.languages:
             entry = local_split(task, split, language)
             rows = count_rows(root / entry.path.format(language=language), entry.reader) if entry else None
-            if rows is None:
+            if entry is None or rows is None:
                 continue
             total, files, carve = total + rows, files + 1, entry.carve
         if not files:
@@ -69,10 +70,6 @@ def _counts(task: Any, root: Path | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xlt_lib.checksums import verify_checksums
-    from xlt_lib.paths import data_dir as resolve_data_dir
-    from xlt_lib.tasks.registry import TASKS
-
     root = resolve_data_dir(args.data_dir)
     print(f"data directory: {root if root is not None else '(none: tasks read the Hugging Face hub)'}")
     rows = [("task", "format", "source", "splits", "languages", "local rows")]

@@ -1,11 +1,18 @@
 """``xlt codeswitch dictionaries`` and ``xlt codeswitch preview``.
 
-Light at import: the library is imported inside the handlers so ``xlt --help`` stays fast.
+Light at import (``xlt --help`` imports it): pandas is imported by the diagnostics that build
+tables, torch only by `xlt_lib.codeswitch.dataset`, which these commands do not use.
 """
 
 from __future__ import annotations
 
 import argparse
+
+from xlt_lib.codeswitch import diagnostics
+from xlt_lib.codeswitch.config import XNLI_TARGET_LANGUAGES, CodeSwitchConfig
+from xlt_lib.codeswitch.dictionary import load_dictionaries
+from xlt_lib.codeswitch.switcher import build_switcher, resolve_fields
+from xlt_lib.tasks import get_task, load_split
 
 
 def _languages(value: str) -> tuple[str, ...]:
@@ -14,8 +21,6 @@ def _languages(value: str) -> tuple[str, ...]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``codeswitch`` command group to the ``xlt`` parser."""
-    from xlt_lib.codeswitch.config import XNLI_TARGET_LANGUAGES
-
     parser = subparsers.add_parser("codeswitch", help="inspect dictionaries; preview code-switched examples")
     commands = parser.add_subparsers(dest="codeswitch_command", metavar="SUBCOMMAND", required=True)
     default_languages = ",".join(XNLI_TARGET_LANGUAGES)
@@ -55,10 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _dictionaries(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from xlt_lib.codeswitch.diagnostics import dictionary_table
-    from xlt_lib.codeswitch.dictionary import load_dictionaries
-
-    table = dictionary_table(load_dictionaries(args.languages, args.data_dir))
+    table = diagnostics.dictionary_table(load_dictionaries(args.languages, args.data_dir))
     with pd.option_context("display.width", 160, "display.max_columns", None, "display.max_colwidth", 60):
         print(table.to_string(index=False))
     return 0
@@ -66,11 +68,6 @@ def _dictionaries(args: argparse.Namespace) -> int:
 
 def _preview(args: argparse.Namespace) -> int:
     import pandas as pd
-
-    from xlt_lib.codeswitch import diagnostics
-    from xlt_lib.codeswitch.config import CodeSwitchConfig
-    from xlt_lib.codeswitch.switcher import build_switcher, resolve_fields
-    from xlt_lib.tasks import get_task, load_split
 
     config = CodeSwitchConfig(
         languages=args.languages,
