@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlt_lib.errors import ConfigError, XltError
+from xlt_lib.tasks import data_files, get_task, resolve_source, task_names
 
 SAMPLERS: tuple[str, ...] = ("uniform", "proportional", "temperature")
 DEFAULT_NAME = "multitask"
@@ -61,8 +62,6 @@ class MultiTaskSpec:
     name: str = DEFAULT_NAME
 
     def __post_init__(self) -> None:
-        from xlt_lib.tasks import get_task, task_names
-
         if not self.name or not all(ch.isalnum() or ch in "-_" for ch in self.name):
             raise ConfigError(f"name: expected letters, digits, '-' or '_', got {self.name!r}")
         if self.name == "none":
@@ -182,8 +181,6 @@ def has_training_data(task: str, data_dir: str | os.PathLike[str] | None = None)
     ``HF_DATASETS_OFFLINE`` says it is off (whether it is reachable is not probed:
     validating a file must not wait on the network).
     """
-    from xlt_lib.tasks import data_files, get_task, resolve_source
-
     spec = get_task(task)
     try:
         kind, _ = resolve_source(spec, "train", "en", "auto", data_dir)
