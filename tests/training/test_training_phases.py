@@ -124,6 +124,14 @@ def test_transfer_starts_from_the_saved_encoder_and_reports_every_language(
     assert ids.nunique() == 1
     en = predictions[predictions["language"] == "en"]
     assert metrics["per_language"]["en"]["accuracy"] == pytest.approx((en["gold"] == en["prediction"]).mean())
+    # a tiny model on 6 English rows cannot beat the majority class: the record says it did not learn
+    learning = metrics["learning"]
+    assert learning["learned"] is False and learning["reasons"] and learning["judged_on"] == "en"
+    assert learning["n"] == 6 and learning["accuracy"] == pytest.approx(
+        metrics["per_language"]["en"]["accuracy"]
+    )
+    assert phase2.metrics["learning"]["learned"] is False
+    assert 0 < phase2.metrics["dev"]["majority_rate"] <= 1
 
 
 def test_same_seed_same_results_and_resume_matches_an_uninterrupted_run(

@@ -61,6 +61,7 @@ from xlt_lib.training.data import TrainSet, eval_set, feature_lengths, train_set
 from xlt_lib.training.device import check_precision, training_device
 from xlt_lib.training.encoder_io import read_encoder_record
 from xlt_lib.training.heads import load_with_head
+from xlt_lib.training.learning import JUDGED_FORMATS, check_dev, check_transfer, final_loss, majority_rate
 from xlt_lib.training.multitask import run_multitask
 from xlt_lib.training.multitask_spec import MultiTaskSpec
 from xlt_lib.training.settings import TrainingSettings
@@ -161,6 +162,14 @@ def run_intermediate(
         "dev": dev,
         "train": fitted.train,
     }
+    if "majority_rate" in dev and "accuracy" in dev:
+        metrics["learning"] = check_dev(
+            dev["accuracy"],
+            dev["n"],
+            dev["majority_rate"],
+            train_loss=final_loss(trainer.state.log_history),
+            num_classes=len(spec.labels),
+        ).to_dict()
     encoder_dir = output_dir / ENCODER
     record = encoder_record(
         parent=parent,
@@ -272,6 +281,14 @@ def run_transfer(
     if settings.selection == "best_en_dev":
         metrics["dev"] = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir)
     predictions = pd.concat(frames, ignore_index=True)
+    if spec.format in JUDGED_FORMATS:
+        metrics["learning"] = check_transfer(
+            predictions["gold"].tolist(),
+            predictions["prediction"].tolist(),
+            predictions["language"].tolist(),
+            num_classes=len(spec.labels),
+            train_loss=final_loss(trainer.state.log_history),
+        ).to_dict()
     drop_checkpoints(trainer, fitted.checkpoint_dir)
     return TransferResult(metrics=metrics, predictions=predictions)
 
@@ -411,6 +428,8 @@ def _evaluate_dev(
     scores = trainer.evaluate(eval_dataset=dev.features, metric_key_prefix="dev")
     kept = {k.removeprefix("dev_"): float(v) for k, v in scores.items() if k.startswith("dev_")}
     kept = {k: v for k, v in kept.items() if not k.endswith(("runtime", "per_second"))}
+    if task.format in JUDGED_FORMATS:  # the chance level `learning.check_dev` compares against
+        kept["majority_rate"] = majority_rate(dev.examples["label"])
     return {
         **kept,
         "n": len(dev.examples),
