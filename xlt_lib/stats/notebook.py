@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import html
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from xlt_lib.atomic import atomic_write_text
 from xlt_lib.stats.compare import SEED_TESTS
 from xlt_lib.stats.errors import StatsError
 from xlt_lib.stats.multiple import check_correction
@@ -84,18 +84,6 @@ def check_parameters(
     )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def save_outputs(output_dir: Path, tables: dict[str, pd.DataFrame], summary: str) -> list[Path]:
     """Write each table as ``<name>.csv`` and the summary as ``summary.md``, each atomically.
 
@@ -104,10 +92,10 @@ def save_outputs(output_dir: Path, tables: dict[str, pd.DataFrame], summary: str
     written = []
     for name, table in tables.items():
         path = output_dir / f"{name}.csv"
-        _write_atomically(path, table.to_csv(index=False))
+        atomic_write_text(path, table.to_csv(index=False))
         written.append(path)
     path = output_dir / "summary.md"
-    _write_atomically(path, summary)
+    atomic_write_text(path, summary)
     written.append(path)
     return written
 
