@@ -25,7 +25,8 @@ from xlt_lib.stats import (
     plan_comparisons,
     replicability_table,
 )
-from xlt_lib.stats.compare import COMPARISON_COLUMNS, EXAMPLE_COLUMNS
+from xlt_lib.stats.example_table import EXAMPLE_COLUMNS
+from xlt_lib.stats.seed_table import COMPARISON_COLUMNS
 
 FAST = {"n_resamples": 999, "seed": 0}
 

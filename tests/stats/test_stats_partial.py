@@ -91,10 +91,10 @@ def test_monolingual_and_codeswitched_without_baseline_are_compared(
     assert set(table.loc[table["compared"], "comparison"]) == {"codeswitched vs monolingual"}
     skipped = table[~table["compared"]]
     assert list(skipped["comparison"]) == ["codeswitched vs none", "monolingual vs none"]
-    assert skipped["note"].str.contains("no completed no-intermediate (none) runs", regex=False).all()
+    assert skipped["note"].str.contains("no completed runs with no intermediate training", regex=False).all()
     words = describe_findings(table)
     assert "**xnli, intermediate task mnli: cs vs mono.**" in words
-    assert "- xnli, mnli: monolingual vs none: no completed no-intermediate (none) runs" in words
+    assert "- xnli, mnli: monolingual vs none: no completed runs with no intermediate training" in words
 
 
 def test_nothing_to_compare_is_refused_naming_what_is_missing(

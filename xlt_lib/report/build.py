@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from xlt_lib.conditions import CONDITION_KINDS
 from xlt_lib.errors import XltError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Experiment
@@ -53,14 +54,12 @@ def _mean_sd(values: Any) -> str:
     return f"{mean:.1f} ± {sd:.1f}"
 
 
-#: Condition kinds in the order the tables and the plot legends list them: the baseline first.
-KIND_ORDER = ("none", "monolingual", "codeswitched")
 _CONDITION_KEYS = ["condition_kind", "condition", "intermediate"]
 
 
 def _ordered_conditions(frame: Any) -> list[tuple[Any, Any]]:
     """``((kind, condition, intermediate), rows)`` per condition, baseline → monolingual → code-switched."""
-    rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    rank = {kind: i for i, kind in enumerate(CONDITION_KINDS)}
     return sorted(
         frame.groupby(_CONDITION_KEYS), key=lambda item: (rank.get(item[0][0], len(rank)), *item[0][1:])
     )

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from xlt_lib.conditions import CONDITION_KINDS
 from xlt_lib.errors import RunRecordError
 
 #: Columns of `load_results`, in order (the contract in ARCHITECTURE.md).
@@ -39,7 +40,6 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 #: Keys a phase-3 ``config.yaml`` must have for its run to be placed in a comparison.
 REQUIRED_CONFIG_KEYS: tuple[str, ...] = ("target", "intermediate", "condition", "condition_kind", "seed")
-CONDITION_KINDS: tuple[str, ...] = ("none", "monolingual", "codeswitched")
 PREDICTION_COLUMNS: tuple[str, ...] = ("id", "language", "gold", "prediction")
 
 TRANSFER_PHASE = "transfer"

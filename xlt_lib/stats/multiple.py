@@ -14,6 +14,7 @@ nulls comes out "significant" by chance. Two complementary answers:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,24 +25,14 @@ from scipy.stats import chi2
 from statsmodels.stats.multitest import multipletests
 
 from xlt_lib.stats.errors import StatsError
+from xlt_lib.stats.settings import CORRECTIONS as CORRECTION_NAMES
+from xlt_lib.stats.settings import check_correction
 
-#: Our names for corrections, and statsmodels' method names for them. Note that
-#: statsmodels' own default ("hs") is Holm-Sidak, not Holm-Bonferroni.
-CORRECTIONS: dict[str, str | None] = {
-    "holm": "holm",
-    "bonferroni": "bonferroni",
-    "holm-sidak": "holm-sidak",
-    "bh": "fdr_bh",
-    "by": "fdr_by",
-    "none": None,
-}
-
-
-def check_correction(correction: str) -> str:
-    """The correction's name if xlt knows it, else a `StatsError` listing the known ones."""
-    if correction not in CORRECTIONS:
-        raise StatsError(f"correction={correction!r}: expected one of {', '.join(CORRECTIONS)}")
-    return correction
+#: statsmodels' method name of each correction (`xlt_lib.stats.settings.CORRECTIONS` names them).
+#: Note that statsmodels' own default ("hs") is Holm-Sidak, not Holm-Bonferroni.
+CORRECTIONS: dict[str, str | None] = dict(
+    zip(CORRECTION_NAMES, ("holm", "bonferroni", "holm-sidak", "fdr_bh", "fdr_by", None), strict=True)
+)
 
 
 def adjust_pvalues(pvalues: ArrayLike, *, method: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
@@ -158,3 +149,38 @@ def replicability_count(
         method=method,
         partial_conjunction=tuple(float(x) for x in combined),
     )
+
+
+def adjust_in_families(
+    table: pd.DataFrame, family: Iterable[str], alpha: float, correction: str
+) -> pd.DataFrame:
+    """Add ``p_adjusted``, ``significant`` and ``family_size``, correcting ``p_value`` within each family.
+
+    A family is the rows sharing the values of the ``family`` columns; NaN
+    p-values (tests that could not run) stay out of it (`adjust_pvalues`).
+    """
+    p_values = table["p_value"].to_numpy(dtype=float)
+    adjusted = np.full(len(table), np.nan)
+    significant = np.zeros(len(table), dtype=bool)
+    size = np.zeros(len(table), dtype=int)
+    for positions in table.groupby(list(family), sort=False).indices.values():
+        result = adjust_pvalues(p_values[positions], method=correction, alpha=alpha)
+        adjusted[positions] = result["p_adjusted"].to_numpy()
+        significant[positions] = result["reject"].to_numpy()
+        size[positions] = int(result["p_raw"].notna().sum())
+    return table.assign(p_adjusted=adjusted, significant=significant, family_size=size)
+
+
+def smallest_adjusted_p(floor: float, family_size: int, *, correction: str) -> float:
+    """The smallest corrected p-value a test with p-value floor ``floor`` can reach in its family.
+
+    The best case for any one test is every test of the family at its floor
+    (for Holm and Bonferroni the others do not matter; for Benjamini-Hochberg it
+    is what lets the smallest adjusted p equal the raw one), so this is the
+    correction applied to ``family_size`` copies of ``floor``: ``m * floor`` for
+    Holm/Bonferroni, ``floor`` for BH, ``floor * sum(1/i)`` for BY. When it is
+    above alpha the test cannot decide, whatever the data.
+    """
+    if family_size < 1 or not 0 <= floor <= 1:
+        return float(floor)
+    return float(adjust_pvalues(np.full(int(family_size), floor), method=correction)["p_adjusted"].min())

@@ -1,7 +1,7 @@
 """Words and display tables for the comparison results.
 
 The significance notebook's conclusions are generated here, from the tables of
-`xlt_lib.stats.compare`, so that what the report says is tested code and always
+`xlt_lib.stats.seed_table`, so that what the report says is tested code and always
 matches the numbers. Each average comparison is in one of four states, and the
 words follow the state, never more:
 
@@ -24,10 +24,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from xlt_lib.conditions import KIND_LABELS
 from xlt_lib.stats.aso import ASO_THRESHOLD
-from xlt_lib.stats.compare import AVERAGE, COMPARISON_KINDS, MAIN_COMPARISON, replicability_table
+from xlt_lib.stats.design import AVERAGE, COMPARISON_KINDS, MAIN_COMPARISON
 from xlt_lib.stats.errors import StatsError
 from xlt_lib.stats.power import seeds_needed, seeds_to_reach
+from xlt_lib.stats.replicability import replicability_table
 from xlt_lib.stats.seeds import min_attainable_p
 
 TEST_NAMES = {"welch": "Welch's t-test", "permutation": "the two-sample permutation test"}
@@ -38,11 +40,6 @@ CORRECTION_NAMES = {
     "bh": "Benjamini-Hochberg",
     "by": "Benjamini-Yekutieli",
     "none": "no",
-}
-KIND_WORDS = {
-    "codeswitched": "code-switched",
-    "monolingual": "monolingual",
-    "none": "no intermediate training",
 }
 State = Literal["significant", "not significant", "cannot tell"]
 
@@ -73,7 +70,7 @@ def _seeds_word(counts: list[int]) -> str:
 
 
 def _condition(name: str, kind: str) -> str:
-    return f"{KIND_WORDS[kind]} ({name})" if kind != "none" else f"no intermediate training ({name})"
+    return f"{KIND_LABELS[kind]} ({name})" if kind != "none" else f"no intermediate training ({name})"
 
 
 def _compared(comparisons: pd.DataFrame) -> pd.DataFrame:
@@ -224,7 +221,7 @@ def _cannot_tell(avg: pd.Series, treatment: str, reference: str, alpha: float) -
 
 def _verdict(avg: pd.Series, kind_t: str, kind_r: str, alpha: float) -> str:
     metric = avg["metric"]
-    treatment, reference = KIND_WORDS[kind_t], KIND_WORDS[kind_r]
+    treatment, reference = KIND_LABELS[kind_t], KIND_LABELS[kind_r]
     state = comparison_state(avg, alpha)
     if state == "cannot tell":
         return _cannot_tell(avg, treatment, reference, alpha)
@@ -264,7 +261,7 @@ def _language_sentence(
         return f"Per language ({n} languages), no test can reach α either, for the same reason."
     words = (
         f"Per language, the difference is significant after {CORRECTION_NAMES[correction]} correction in "
-        f"{rep['significant_better']} of {n} languages in favour of {KIND_WORDS[kind_t]} training and in "
+        f"{rep['significant_better']} of {n} languages in favour of {KIND_LABELS[kind_t]} training and in "
         f"{rep['significant_worse']} against it."
     )
     if pd.isna(rep["replicated_better"]):
@@ -282,9 +279,9 @@ def _aso_sentence(avg: pd.Series, kind_t: str) -> str:
     eps, reverse = avg["aso_eps_min"], avg["aso_eps_min_reverse"]
     level = avg["aso_confidence"]
     if eps < ASO_THRESHOLD:
-        reading = f"{KIND_WORDS[kind_t]} training is almost stochastically better"
+        reading = f"{KIND_LABELS[kind_t]} training is almost stochastically better"
     elif reverse < ASO_THRESHOLD:
-        reading = f"{KIND_WORDS[kind_t]} training is almost stochastically worse"
+        reading = f"{KIND_LABELS[kind_t]} training is almost stochastically worse"
     else:
         reading = "neither is almost stochastically better"
     return f"ASO on the averages: eps_min = {eps:.2f} (reverse {reverse:.2f}) at confidence {level:.3g}: {reading}."
@@ -298,7 +295,7 @@ def _secondary_line(values: tuple, avg: pd.Series, alpha: float) -> str:
     observed = f"{_points(avg['diff'], metric):+.2f} {_unit(metric)}"
     if state == "cannot tell":
         return (
-            f"- {target}, {intermediate}: {KIND_WORDS[kind_t]} ({treatment}) vs no intermediate training "
+            f"- {target}, {intermediate}: {KIND_LABELS[kind_t]} ({treatment}) vs no intermediate training "
             f"({reference}): no test can reach α with {avg['n_treatment']} vs {avg['n_reference']} seeds "
             f"(observed {observed}, smallest attainable p = {_floor(avg):.3g})."
         )
@@ -313,7 +310,7 @@ def _secondary_line(values: tuple, avg: pd.Series, alpha: float) -> str:
         else ""
     )
     return (
-        f"- {target}, {intermediate}: {KIND_WORDS[kind_t]} ({treatment}) is {relation} no intermediate training "
+        f"- {target}, {intermediate}: {KIND_LABELS[kind_t]} ({treatment}) is {relation} no intermediate training "
         f"({reference}) on average ({observed}, corrected {_p_is(avg['p_adjusted'])}{caveat})."
     )
 
