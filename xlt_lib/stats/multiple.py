@@ -178,9 +178,21 @@ def smallest_adjusted_p(floor: float, family_size: int, *, correction: str) -> f
     (for Holm and Bonferroni the others do not matter; for Benjamini-Hochberg it
     is what lets the smallest adjusted p equal the raw one), so this is the
     correction applied to ``family_size`` copies of ``floor``: ``m * floor`` for
-    Holm/Bonferroni, ``floor`` for BH, ``floor * sum(1/i)`` for BY. When it is
-    above alpha the test cannot decide, whatever the data.
+    Holm/Bonferroni, ``1 - (1 - floor)^m`` for Holm-Šidák, ``floor`` for BH and
+    no correction, ``floor * sum(1/i)`` for BY (what `adjust_pvalues` gives for
+    such a family; the tests check the two agree). When it is above alpha the
+    test cannot decide, whatever the data.
     """
-    if family_size < 1 or not 0 <= floor <= 1:
+    check_correction(correction)
+    m = int(family_size)
+    if m < 1:
         return float(floor)
-    return float(adjust_pvalues(np.full(int(family_size), floor), method=correction)["p_adjusted"].min())
+    if correction in ("holm", "bonferroni"):
+        value = m * floor
+    elif correction == "holm-sidak":
+        value = 1 - (1 - floor) ** m
+    elif correction == "by":
+        value = floor * sum(1 / i for i in range(1, m + 1))
+    else:  # bh, none
+        value = floor
+    return float(min(1.0, value))

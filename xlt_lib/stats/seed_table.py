@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from xlt_lib.errors import RunRecordError
-from xlt_lib.stats.aso import almost_stochastic_order
+from xlt_lib.stats.aso import almost_stochastic_order, aso_null_rate
+from xlt_lib.stats.decidability import seed_test_floor, seeds_to_decide
 from xlt_lib.stats.design import (
     AVERAGE,
     Comparison,
@@ -29,7 +30,7 @@ from xlt_lib.stats.design import (
     runs_of,
 )
 from xlt_lib.stats.errors import StatsError
-from xlt_lib.stats.multiple import adjust_in_families
+from xlt_lib.stats.multiple import adjust_in_families, smallest_adjusted_p
 from xlt_lib.stats.power import minimum_detectable_effect, pooled_sd
 from xlt_lib.stats.seeds import bootstrap_mean_difference, min_attainable_p, permutation_test, welch_test
 from xlt_lib.stats.settings import SEED_TESTS, check_correction
@@ -78,7 +79,7 @@ def _seed_row(
         # The floor an exact permutation test would have with these seeds (1 vs 1: p >= 1), for the words.
         row |= {"permutation_exact": False, "min_attainable_p": min_attainable_p(max(n_t, 1), max(n_r, 1))}
         # ASO compares two score distributions; one score per condition is none (its eps_min would read 0).
-        aso = None
+        aso, aso_null = None, np.nan
     else:
         row["ci_low"], row["ci_high"] = bootstrap_mean_difference(
             treatment, reference, n_resamples=n_resamples, confidence_level=1 - alpha, seed=seed
@@ -106,6 +107,7 @@ def _seed_row(
                 f"{n_t} vs {n_r} seeds: the exact permutation test cannot go below "
                 f"p = {perm['two-sided'].min_attainable_p:.3g} > alpha = {alpha:g}"
             )
+        aso_null = aso_null_rate(n_t, n_r, confidence_level=1 - (1 - 0.95) / aso_comparisons, seed=seed)
         if np.isnan(row["p_welch"]):
             notes.append("zero variance in both conditions: Welch's t-test is undefined")
         aso = almost_stochastic_order(treatment, reference, num_comparisons=aso_comparisons, seed=seed)
@@ -113,6 +115,7 @@ def _seed_row(
         "aso_eps_min": aso.eps_min if aso else np.nan,
         "aso_eps_min_reverse": aso.eps_min_reverse if aso else np.nan,
         "aso_confidence": aso.confidence_level if aso else np.nan,
+        "aso_null_rate": aso_null,
         "note": "; ".join(notes),
     }
     return row
@@ -158,9 +161,13 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "p_permutation",
     "permutation_exact",
     "min_attainable_p",
+    "min_attainable_p_adjusted",
+    "decidable",
+    "seeds_to_decide",
     "aso_eps_min",
     "aso_eps_min_reverse",
     "aso_confidence",
+    "aso_null_rate",
     "mde",
     "note",
 )
@@ -191,7 +198,12 @@ def compare_conditions(
     labels; exact when the relabelings fit in ``n_resamples``) with its
     ``min_attainable_p``; ASO eps_min of treatment over reference and the
     reverse (Bonferroni-adjusted confidence level over the row's family unless
-    ``correction="none"``); the minimum detectable effect ``mde`` at power 0.8.
+    ``correction="none"``) and ``aso_null_rate``, how often eps_min falls below
+    0.2 with these seeds when nothing differs (`xlt_lib.stats.aso.aso_null_rate`);
+    the minimum detectable effect ``mde`` at power 0.8; ``decidable``, whether the
+    primary test can reach ``alpha`` at all after its family's correction
+    (``min_attainable_p_adjusted``, `xlt_lib.stats.decidability`), and
+    ``seeds_to_decide``, the seeds per condition that would make it so.
 
     ``test`` picks the primary test: its two-sided p-value is ``p_value``, its
     one-sided ones ``p_greater`` (H1: treatment better) and ``p_less``;
@@ -261,9 +273,66 @@ def compare_conditions(
     table = pd.DataFrame(rows)
     table["is_average"] = table["language"] == AVERAGE
     table = adjust_in_families(table, ["comparison", "is_average"], alpha, correction)
+    table = _with_decidability(
+        table, sizes, alpha=alpha, test=test, correction=correction, n_resamples=n_resamples
+    )
     table = table[list(COMPARISON_COLUMNS)]
     table.attrs.update(alpha=alpha, correction=correction, test=test, n_resamples=n_resamples, seed=seed)
     return table
+
+
+def _with_decidability(
+    table: pd.DataFrame,
+    sizes: dict[tuple[str, bool], int],
+    *,
+    alpha: float,
+    test: str,
+    correction: str,
+    n_resamples: int,
+) -> pd.DataFrame:
+    """Add whether each row's primary test can reach ``alpha`` after its family's correction, and if not, why.
+
+    The family size is the design's (every planned row of the family), so that a
+    row without a p-value (one seed) is judged by the family it would belong to.
+    """
+    floor_adjusted, decidable, needed = [], [], []
+    notes = table["note"].fillna("").tolist()
+    for i, row in enumerate(table.itertuples(index=False)):
+        if not row.compared:
+            floor_adjusted.append(np.nan)
+            decidable.append(False)
+            needed.append(pd.NA)
+            continue
+        size = sizes[(row.comparison, row.language == AVERAGE)]
+        floor = seed_test_floor(test, int(row.n_treatment), int(row.n_reference), n_resamples=n_resamples)
+        adjusted = smallest_adjusted_p(floor, size, correction=correction)
+        seeds = seeds_to_decide(test, size, alpha=alpha, correction=correction, n_resamples=n_resamples)
+        floor_adjusted.append(adjusted)
+        decidable.append(adjusted <= alpha)
+        needed.append(seeds)
+        if adjusted > alpha and 0 < floor <= alpha:
+            # The floor alone allows alpha; the correction over the family does not.
+            notes[i] = "; ".join(
+                filter(
+                    None,
+                    [
+                        notes[i],
+                        f"cannot decide with this design: after {correction} over {size} tests the smallest "
+                        f"attainable p is {adjusted:.3g} > alpha = {alpha:g}; {seeds} seeds per condition "
+                        "would make it decidable",
+                    ],
+                )
+            )
+        elif adjusted > alpha and floor > alpha and row.n_treatment >= 2 and row.n_reference >= 2:
+            notes[i] = (
+                f"{notes[i]}; cannot decide with this design: {seeds} seeds per condition would make it decidable"
+            )
+    return table.assign(
+        min_attainable_p_adjusted=floor_adjusted,
+        decidable=decidable,
+        seeds_to_decide=pd.array(needed, dtype="Int64"),
+        note=notes,
+    )
 
 
 def _skipped_row(skipped: SkippedComparison, **settings: str) -> dict[str, Any]:
