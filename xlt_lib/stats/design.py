@@ -240,3 +240,24 @@ def check_languages(runs: pd.DataFrame, where: str) -> list[str]:
         )
         raise PairingError(f"{where}: runs were evaluated on different languages: {shown}")
     return sorted(languages)
+
+
+def missing_runs(results: pd.DataFrame) -> list[str]:
+    """Runs of the design that have not completed, as lines: ``xnli, mnli / cs: seeds 3, 4 missing``.
+
+    The design is inferred from what did complete: every condition of a target
+    should have every seed that any condition of that target has. (Runs of a
+    condition of which no run completed are reported by `comparison_plan`.)
+    """
+    lines = []
+    for target, rows in results.groupby("target", sort=True):
+        all_seeds = set(rows["seed"])
+        for (intermediate, condition), group in rows.groupby(["intermediate", "condition"], sort=True):
+            absent = sorted(all_seeds - set(group["seed"]))
+            if absent:
+                where = condition if intermediate == "none" else f"{intermediate} / {condition}"
+                lines.append(
+                    f"{target}, {where}: seed(s) {', '.join(map(str, absent))} not completed "
+                    f"(completed: {', '.join(map(str, sorted(set(group['seed']))))})"
+                )
+    return lines

@@ -8,17 +8,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from xlt_lib.errors import RunRecordError
 from xlt_lib.report.results import load_predictions
-from xlt_lib.stats.design import check_languages, comparison_plan, runs_of
-from xlt_lib.stats.errors import MissingRunsError, PairingError
+from xlt_lib.stats.decidability import example_test_floor
+from xlt_lib.stats.design import check_languages, comparison_plan, missing_runs, runs_of
+from xlt_lib.stats.errors import MissingRunsError, PairingError, StatsError
 from xlt_lib.stats.examples import approximate_randomization, mcnemar_exact, paired_bootstrap
-from xlt_lib.stats.multiple import adjust_in_families
+from xlt_lib.stats.multiple import adjust_in_families, smallest_adjusted_p
 from xlt_lib.stats.pairing import pair_predictions
 from xlt_lib.stats.settings import check_correction
 
@@ -128,6 +129,8 @@ EXAMPLE_COLUMNS: tuple[str, ...] = (
     "p_adjusted",
     "correction",
     "significant",
+    "min_attainable_p_adjusted",
+    "decidable",
 )
 
 
@@ -140,6 +143,7 @@ def compare_examples(
     seed: int = 0,
     per_seed: bool = True,
     require_baseline: bool = False,
+    unpaired: Literal["raise", "skip"] = "raise",
 ) -> pd.DataFrame:
     """Example-level comparison table from the prediction files: one row per comparison, language and pairing.
 
@@ -166,6 +170,15 @@ def compare_examples(
     test sets are translations of the same items, so pooling them is not a
     sample of independent examples.
 
+    ``decidable`` says whether the randomisation test can reach ``alpha`` at all
+    after its family's correction with ``n_resamples`` (its floor is
+    1 / (n_resamples + 1); `xlt_lib.stats.decidability`).
+
+    ``unpaired="skip"`` runs the per-seed tests on the seeds both conditions
+    have and lists the rest in ``attrs["unpaired"]`` (an unfinished experiment);
+    the default refuses. ``attrs["missing_runs"]`` lists the runs of the design
+    that have not completed (`xlt_lib.stats.design.missing_runs`).
+
     Refuses (`MissingRunsError`, `PairingError`, `RunRecordError`) when a run has
     no predictions, when example ids are duplicated, unpaired or carry different
     gold labels, when seeds cannot be paired (``per_seed``), or when a run's
@@ -176,8 +189,11 @@ def compare_examples(
     comparisons = the_plan.comparisons
     for target, target_rows in results.groupby("target"):
         check_languages(target_rows, f"target {target}")
+    if unpaired not in ("raise", "skip"):
+        raise StatsError(f"unpaired={unpaired!r}: expected 'raise' or 'skip'")
     cache = _Predictions()
     rows: list[dict[str, Any]] = []
+    skipped_pairs: list[str] = []
     for c in comparisons:
         treatment_runs = runs_of(results, c.target, c.intermediate, c.treatment)
         reference_runs = runs_of(results, c.target, c.reference_intermediate, c.reference)
@@ -185,15 +201,17 @@ def compare_examples(
             only_t = sorted(set(treatment_runs["seed"]) - set(reference_runs["seed"]))
             only_r = sorted(set(reference_runs["seed"]) - set(treatment_runs["seed"]))
             if only_t or only_r:
-                raise PairingError(
+                message = (
                     f"{c.label()}: cannot pair runs by seed: seeds {only_t} only in {c.treatment}, "
                     f"seeds {only_r} only in {c.reference}; missing runs: "
                     + ", ".join(
                         [f"{c.reference} seed {s}" for s in only_t]
                         + [f"{c.treatment} seed {s}" for s in only_r]
                     )
-                    + " (finish them, or pass per_seed=False)"
                 )
+                if unpaired == "raise":
+                    raise PairingError(message + " (finish them, or pass per_seed=False or unpaired='skip')")
+                skipped_pairs.append(message + "; the per-seed tests use the seeds both have")
         base = {
             "target": c.target,
             "intermediate": c.intermediate,
@@ -222,7 +240,10 @@ def compare_examples(
             )
             if per_seed:
                 for i, run_seed in enumerate(t_runs["seed"]):
-                    j = int(np.flatnonzero(r_runs["seed"].to_numpy() == run_seed)[0])
+                    matches = np.flatnonzero(r_runs["seed"].to_numpy() == run_seed)
+                    if not matches.size:  # unpaired="skip": this seed has no reference run
+                        continue
+                    j = int(matches[0])
                     rows.append(
                         base
                         | {"language": language, "pairing": "seed", "seed": int(run_seed)}
@@ -241,10 +262,21 @@ def compare_examples(
     table["seed_key"] = table["seed"].astype("string").fillna("pooled")
     table["correction"] = correction
     table = adjust_in_families(table, ["comparison", "pairing", "seed_key"], alpha, correction)
+    table["min_attainable_p_adjusted"] = [
+        smallest_adjusted_p(example_test_floor(n_resamples), int(size), correction=correction)
+        for size in table["family_size"]
+    ]
+    table["decidable"] = table["min_attainable_p_adjusted"] <= alpha
     for column in ("only_treatment_correct", "only_reference_correct"):
         table[column] = table[column].astype("Int64")
     table = table[list(EXAMPLE_COLUMNS)]
     table.attrs.update(
-        alpha=alpha, correction=correction, n_resamples=n_resamples, seed=seed, skipped=the_plan.skipped
+        alpha=alpha,
+        correction=correction,
+        n_resamples=n_resamples,
+        seed=seed,
+        skipped=the_plan.skipped,
+        unpaired=skipped_pairs,
+        missing_runs=missing_runs(results),
     )
     return table

@@ -27,6 +27,7 @@ from xlt_lib.stats.design import (
     SkippedComparison,
     check_languages,
     comparison_plan,
+    missing_runs,
     runs_of,
 )
 from xlt_lib.stats.errors import StatsError
@@ -277,7 +278,14 @@ def compare_conditions(
         table, sizes, alpha=alpha, test=test, correction=correction, n_resamples=n_resamples
     )
     table = table[list(COMPARISON_COLUMNS)]
-    table.attrs.update(alpha=alpha, correction=correction, test=test, n_resamples=n_resamples, seed=seed)
+    table.attrs.update(
+        alpha=alpha,
+        correction=correction,
+        test=test,
+        n_resamples=n_resamples,
+        seed=seed,
+        missing_runs=missing_runs(results),
+    )
     return table
 
 

@@ -285,7 +285,17 @@ def _aso_sentence(avg: pd.Series, kind_t: str) -> str:
         reading = f"{KIND_LABELS[kind_t]} training is almost stochastically worse"
     else:
         reading = "neither is almost stochastically better"
-    return f"ASO on the averages: eps_min = {eps:.2f} (reverse {reverse:.2f}) at confidence {level:.3g}: {reading}."
+    null = avg.get("aso_null_rate", np.nan)
+    rate = (
+        f" With {avg['n_treatment']} vs {avg['n_reference']} seeds ASO gives a 'clearly better' reading in "
+        f"{100 * null:.0f}% of comparisons where nothing differs (measured null rate), so read it beside the tests."
+        if not pd.isna(null)
+        else ""
+    )
+    return (
+        f"ASO on the averages: eps_min = {eps:.2f} (reverse {reverse:.2f}) at confidence {level:.3g}: {reading}."
+        + rate
+    )
 
 
 def _secondary_line(values: tuple, avg: pd.Series, alpha: float, conclusion: Conclusion) -> str:
@@ -465,6 +475,9 @@ def format_comparisons(
                 "p (permutation)": _p(r["p_permutation"]),
                 "min. p": _p(r["min_attainable_p"]),
                 "ASO eps_min": f"{r['aso_eps_min']:.2f}" if not pd.isna(r["aso_eps_min"]) else "",
+                "ASO null rate": f"{100 * r['aso_null_rate']:.0f}%"
+                if not pd.isna(r.get("aso_null_rate"))
+                else "",
                 "note": r["note"],
             }
         )
