@@ -14,8 +14,9 @@ the default settings (Welch over seeds, Holm, alpha 0.05). Printed:
   datasets where an unplanted language is flagged;
 - ASO's per-comparison null rate (`xlt_lib.stats.aso.aso_null_rate`) per design.
 
-Usage: ``python benchmarks/significance_calibration.py [--quick]``; about 6
-minutes on one free core (``--quick``: a tenth of the datasets). The numbers are
+Usage: ``python benchmarks/significance_calibration.py [--quick]``; about 3
+minutes of CPU, 10 to 15 minutes on a shared 2-core machine (``--quick``: a tenth
+of the datasets). The numbers are
 recorded in ``benchmarks/results/significance_calibration.md``.
 """
 

@@ -154,8 +154,11 @@ class Conclusion:
         )
 
     def as_record(self) -> dict[str, Any]:
-        """A JSON-ready dict of the fields, plus ``sentence``."""
-        record = asdict(self)
+        """A JSON-ready dict of the fields (NaN as None), plus ``sentence``."""
+        record = {
+            key: None if isinstance(value, float) and math.isnan(value) else value
+            for key, value in asdict(self).items()
+        }
         record["better"], record["worse"] = list(self.better), list(self.worse)
         return record | {"sentence": self.sentence()}
 

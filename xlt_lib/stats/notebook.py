@@ -11,6 +11,7 @@ so that the rendered report stays a few screens tall.
 from __future__ import annotations
 
 import html
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from xlt_lib.atomic import atomic_write_text
+from xlt_lib.stats.conclusions import Conclusion
 from xlt_lib.stats.errors import StatsError
 from xlt_lib.stats.settings import (
     DEFAULT_ALPHA,
@@ -43,6 +45,7 @@ class SignificanceParameters:
     require_baseline: bool
     output_dir: Path | None
     per_seed: bool = True
+    conclusions_file: Path | None = None
 
 
 def check_parameters(
@@ -56,6 +59,7 @@ def check_parameters(
     require_baseline: object = False,
     output_dir: object = "",
     per_seed: object = DEFAULT_PER_SEED,
+    conclusions_file: object = "",
 ) -> SignificanceParameters:
     """Check types and ranges of the notebook's parameters; `StatsError` names the parameter.
 
@@ -82,6 +86,8 @@ def check_parameters(
         raise StatsError(f"parameter require_baseline={require_baseline!r}: expected true or false")
     if not isinstance(output_dir, str | os.PathLike):
         raise StatsError(f"parameter output_dir={output_dir!r}: expected a folder path or ''")
+    if not isinstance(conclusions_file, str | os.PathLike):
+        raise StatsError(f"parameter conclusions_file={conclusions_file!r}: expected a file path or ''")
     return SignificanceParameters(
         experiment_dir=Path(experiment_dir).expanduser(),
         alpha=values.alpha,
@@ -92,6 +98,7 @@ def check_parameters(
         require_baseline=require_baseline,
         output_dir=Path(output_dir).expanduser() if str(output_dir) else None,
         per_seed=values.per_seed,
+        conclusions_file=Path(conclusions_file).expanduser() if str(conclusions_file) else None,
     )
 
 
@@ -109,6 +116,17 @@ def save_outputs(output_dir: Path, tables: dict[str, pd.DataFrame], summary: str
     atomic_write_text(path, summary)
     written.append(path)
     return written
+
+
+def save_conclusions(path: Path, found: list[Conclusion]) -> Path:
+    """Write the conclusions as a JSON list (`Conclusion.as_record`), atomically.
+
+    The experiment's index page shows their ``sentence`` fields, so that it says
+    exactly what the significance report says.
+    """
+    records = [conclusion.as_record() for conclusion in found]
+    text = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
 
 
 def collapsed_table(frame: pd.DataFrame, title: str) -> str:

@@ -71,10 +71,14 @@ def difference_heatmap(comparisons: pd.DataFrame, *, kinds: tuple[str, ...] | No
     )
     correction = CORRECTION_NAMES.get(str(table["correction"].iloc[0]), "") if not table.empty else ""
     ax.set_title(
-        f"Treatment minus reference ({table['metric'].iloc[0]}, points); * significant after {correction}"
+        f"Treatment minus reference ({table['metric'].iloc[0]}, points)\n* significant after {correction}",
+        fontsize="medium",
     )
     ax.set_xlabel("")
     ax.set_ylabel("language")
+    # Language codes read horizontally: seaborn turns them vertical when rows are short, and then a
+    # three-letter code runs into its neighbour ("avg" into "zh").
+    ax.tick_params(axis="y", labelrotation=0)
     fig.tight_layout()
     plt.close(fig)
     return fig
