@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
+import nbformat
 import pandas as pd
 import pytest
 
-from xlt_lib.report.build import significance_conclusions
+from xlt_lib.experiment.config import SignificanceSettings
+from xlt_lib.paths import repo_root
+from xlt_lib.report.build import run_significance, significance_conclusions
 from xlt_lib.report.results import load_results
 from xlt_lib.stats import compare_conditions, describe_findings
 from xlt_lib.stats.conclusions import conclusions, conclusions_table
@@ -87,3 +91,18 @@ def test_nothing_flagged_and_decidable_is_the_only_do_not_support(
     flagged.loc[row, ["significant", "diff"]] = [True, 0.03]
     words = describe_findings(flagged)
     assert "do not support" not in words and "significantly better in 1 of 3 languages (de)" in words
+
+
+@pytest.mark.slow
+def test_index_page_states_the_notebooks_conclusions(planted_experiment: Path, tmp_path: Path) -> None:
+    """run_significance (what build_report calls) leaves the conclusions the index page shows."""
+    experiment = SimpleNamespace(name="planted", significance=SignificanceSettings(n_resamples=199))
+    link, message = run_significance(experiment, planted_experiment, tmp_path, repo_root() / "notebooks")  # type: ignore[arg-type]
+    assert link == "significance.html" and message == ""
+    sentences = significance_conclusions(tmp_path)
+    assert len(sentences) == 6  # 2 targets x 3 comparison kinds
+    executed = nbformat.read(tmp_path / "significance.ipynb", as_version=4)
+    markdown = "".join(
+        o.get("data", {}).get("text/markdown", "") for c in executed.cells for o in c.get("outputs", [])
+    )
+    assert all(sentence in markdown for sentence in sentences)

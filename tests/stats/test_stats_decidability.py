@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.stats.multitest import multipletests
 
-from xlt_lib.stats import compare_conditions, comparison_state, describe_findings
+from xlt_lib.report.results import load_results
+from xlt_lib.stats import (
+    compare_conditions,
+    compare_examples,
+    comparison_state,
+    describe_findings,
+    format_examples,
+)
 from xlt_lib.stats.decidability import seed_test_floor, seeds_to_decide
 from xlt_lib.stats.multiple import adjust_pvalues, smallest_adjusted_p
 from xlt_lib.stats.settings import CORRECTIONS, DEFAULT_TEST
@@ -63,11 +73,20 @@ def test_the_default_test_decides_with_the_demo_design(seeds: int) -> None:
 
 
 def test_holm_agrees_with_statsmodels() -> None:
-    from statsmodels.stats.multitest import multipletests
-
     p = np.random.default_rng(0).uniform(0, 0.2, 40)
     p[:3] = [0.001, 0.001, 0.0004]  # ties and small values
     reject, corrected, _, _ = multipletests(p, alpha=0.05, method="holm")
     table = adjust_pvalues(p, method="holm")
     np.testing.assert_allclose(table["p_adjusted"], corrected)
     assert (table["reject"] == reject).all()
+
+
+def test_example_tests_say_when_the_resamples_cannot_decide(planted_experiment: Path) -> None:
+    results = load_results(planted_experiment)
+    examples = compare_examples(results, n_resamples=99, per_seed=False)
+    # Floor 1/100 after Holm over 6 tests (2 targets x 3 languages) is 0.06 > 0.05.
+    assert not examples["decidable"].any() and not examples["significant"].any()
+    shown = format_examples(examples)
+    assert shown["note"].str.contains("cannot decide with this design").all()
+    assert shown["note"].str.contains("n_resamples >= 999 would").all()
+    assert compare_examples(results, n_resamples=999, per_seed=False)["decidable"].all()

@@ -25,6 +25,7 @@ from xlt_lib.stats import (
     summarize_examples,
 )
 from xlt_lib.stats.notebook import collapsed_table
+from xlt_lib.stats.plots import MAX_HEIGHT, difference_heatmap, language_scores
 
 FAST = {"n_resamples": 999, "seed": 0}
 BASELINE = ("baseline", "none", "none")
@@ -237,7 +238,6 @@ def test_compact_tables(experiment_factory: Callable[..., Path]) -> None:
 
 
 def test_heatmap_skips_uncompared_rows_and_stays_short(experiment_factory: Callable[..., Path]) -> None:
-    from xlt_lib.stats.plots import MAX_HEIGHT, difference_heatmap, language_scores
 
     languages = tuple(f"l{i:02d}" for i in range(40))
     exp = experiment_factory(seeds=(1,), n_examples=10, languages=languages, conditions=(BASELINE, MONO))
@@ -252,7 +252,6 @@ def test_heatmap_skips_uncompared_rows_and_stays_short(experiment_factory: Calla
 
 
 def test_language_scores_order_conditions_by_kind(experiment_factory: Callable[..., Path]) -> None:
-    from xlt_lib.stats.plots import language_scores
 
     exp = experiment_factory(
         seeds=(1,),

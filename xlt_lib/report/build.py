@@ -24,7 +24,9 @@ from xlt_lib.errors import XltError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Experiment
 from xlt_lib.experiment.runner import KERNEL_NAME, Plan, default_notebooks_dir, plan
+from xlt_lib.paths import reports_dir
 from xlt_lib.report.render import render_notebook
+from xlt_lib.report.results import load_results
 from xlt_lib.report.template import INDEX_TEMPLATE
 
 Log = Callable[[str], None]
@@ -32,8 +34,6 @@ SIGNIFICANCE_NOTEBOOK = "significance.ipynb"
 
 
 def report_dir(experiment: Experiment, reports_root: Path | None = None) -> Path:
-    from xlt_lib.paths import reports_dir
-
     return (reports_root or reports_dir()) / experiment.name
 
 
@@ -252,8 +252,6 @@ def build_report(
 ) -> Path:
     """Render every executed notebook and write the experiment's ``index.html``; returns its path."""
     import jinja2
-
-    from xlt_lib.report.results import load_results
 
     the_plan: Plan = plan(experiment, runs_root=runs_root)
     out = report_dir(experiment, reports_root)

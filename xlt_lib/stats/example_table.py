@@ -129,6 +129,7 @@ EXAMPLE_COLUMNS: tuple[str, ...] = (
     "p_adjusted",
     "correction",
     "significant",
+    "family_size",
     "min_attainable_p_adjusted",
     "decidable",
 )

@@ -36,6 +36,7 @@ from xlt_lib.stats.conclusions import (
     conclusions,
     permutation_floor,
 )
+from xlt_lib.stats.decidability import resamples_to_decide
 from xlt_lib.stats.design import AVERAGE, COMPARISON_KINDS, MAIN_COMPARISON
 from xlt_lib.stats.errors import StatsError
 from xlt_lib.stats.power import seeds_needed, seeds_to_reach
@@ -490,7 +491,12 @@ def format_comparisons(
 
 
 def format_examples(examples: pd.DataFrame) -> pd.DataFrame:
-    """The example-level table for reading: accuracies and differences in points, p-values rounded."""
+    """The example-level table for reading: accuracies and differences in points, p-values rounded.
+
+    ``note`` says where the randomisation test cannot reach α after its family's
+    correction with the resamples used, and how many would let it.
+    """
+    alpha = float(examples.attrs.get("alpha", 0.05))
     table = pd.DataFrame(
         {
             "target": examples["target"],
@@ -513,6 +519,18 @@ def format_examples(examples: pd.DataFrame) -> pd.DataFrame:
             "significant": np.where(examples["significant"], "yes", "no"),
         }
     )
+    if "decidable" in examples.columns:
+        n_resamples = int(examples.attrs.get("n_resamples", 0))
+        table["note"] = [
+            ""
+            if decidable
+            else (
+                f"cannot decide with this design: with {n_resamples} resamples the randomisation test cannot "
+                f"reach α after {examples['correction'].iloc[0]} over {size} tests; "
+                f"n_resamples >= {resamples_to_decide(int(size), alpha=alpha, correction=str(examples['correction'].iloc[0]))} would"
+            )
+            for decidable, size in zip(examples["decidable"], examples["family_size"], strict=True)
+        ]
     return table
 
 
