@@ -76,7 +76,9 @@ class Conclusion:
     replicated_better: int | None
     replicated_worse: int | None
     mde: float
+    #: Seeds per condition with which the average's test, and every language's, could reach alpha.
     seeds_to_decide: int | None
+    seeds_to_decide_languages: int | None
     verdict: Verdict
 
     @property
@@ -126,15 +128,20 @@ class Conclusion:
         )
 
     def _design(self) -> str:
-        if self.average_state == "cannot tell" or (
-            self.seeds_to_decide is not None and self.undecidable_languages
-        ):
-            if self.seeds_to_decide is None:
-                return "the design cannot decide"
+        needs = []
+        if self.average_state == "cannot tell" and self.seeds_to_decide is not None:
+            needs.append(f"{self.seeds_to_decide} seeds per condition would make the average decidable")
+        if self.undecidable_languages and self.seeds_to_decide_languages is not None:
+            needs.append(
+                f"{self.seeds_to_decide_languages} seeds per condition would make every language test decidable"
+            )
+        if needs:
             return (
                 f"with {self.n_treatment} vs {self.n_reference} seeds the design cannot decide; "
-                f"{self.seeds_to_decide} seeds per condition would make it decidable"
+                + " and ".join(needs)
             )
+        if self.average_state == "cannot tell":
+            return "the design cannot decide"
         if math.isnan(self.mde):
             return ""
         return (
@@ -252,8 +259,7 @@ def conclusions(comparisons: pd.DataFrame, *, alpha: float | None = None) -> lis
         undecidable = sum(s == "cannot tell" for s in states)
         rep = replicability.loc[values]
         needed = avg.get("seeds_to_decide", pd.NA)
-        if "seeds_to_decide" in languages and undecidable:
-            needed = languages["seeds_to_decide"].max()
+        needed_languages = languages["seeds_to_decide"].max() if "seeds_to_decide" in languages else pd.NA
         found.append(
             Conclusion(
                 *map(str, values),
@@ -276,6 +282,7 @@ def conclusions(comparisons: pd.DataFrame, *, alpha: float | None = None) -> lis
                 replicated_worse=_optional_int(rep["replicated_worse"]),
                 mde=float(avg["mde"]) if not pd.isna(avg["mde"]) else float("nan"),
                 seeds_to_decide=_optional_int(needed),
+                seeds_to_decide_languages=_optional_int(needed_languages),
                 verdict=_verdict(
                     state,
                     float(avg["diff"]),
@@ -322,13 +329,13 @@ def closing_paragraph(found: list[Conclusion], *, seeds_to_reach: int) -> str:
         )
     elif all(v == "cannot decide" for v in verdicts):
         seeds = sorted({c.n_treatment for c in main} | {c.n_reference for c in main})
-        needed = max((c.seeds_to_decide or seeds_to_reach) for c in main)
+        needed = max((c.seeds_to_decide_languages or c.seeds_to_decide or seeds_to_reach) for c in main)
         word = "seed" if seeds == [1] else "seeds"
         lead = (
             f"Overall, these runs cannot answer {QUESTION}: with {'/'.join(map(str, seeds))} {word} per "
             f"condition no test over seeds can reach α = {main[0].alpha:g}, so the differences above are "
             f"descriptive only. The exact permutation test needs at least {seeds_to_reach} seeds per condition "
-            f"before it can reach α at all, and {needed} after the correction over its family."
+            f"before it can reach α at all, and {needed} after the correction over the per-language family."
         )
     else:
         avg_better = sum(c.average_state == "significant" and c.diff > 0 for c in main)
