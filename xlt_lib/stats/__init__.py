@@ -21,6 +21,7 @@ tidy tables; resampling seeds are parameters.
 """
 
 from xlt_lib.stats.aso import ASO_THRESHOLD, ASOResult, almost_stochastic_order
+from xlt_lib.stats.conclusions import Conclusion, conclusions
 from xlt_lib.stats.design import (
     AVERAGE,
     COMPARISON_KINDS,
@@ -59,6 +60,7 @@ from xlt_lib.stats.seeds import (
     permutation_test,
     welch_test,
 )
+from xlt_lib.stats.settings import SIGNIFICANCE_CONSTRAINTS, check_significance_settings
 from xlt_lib.stats.summary import (
     comparison_state,
     describe_findings,
@@ -75,9 +77,11 @@ __all__ = [
     "COMPARISON_KINDS",
     "CORRECTIONS",
     "MAIN_COMPARISON",
+    "SIGNIFICANCE_CONSTRAINTS",
     "ASOResult",
     "Comparison",
     "ComparisonPlan",
+    "Conclusion",
     "McNemarResult",
     "MissingRunsError",
     "PairedBootstrapResult",
@@ -91,10 +95,12 @@ __all__ = [
     "almost_stochastic_order",
     "approximate_randomization",
     "bootstrap_mean_difference",
+    "check_significance_settings",
     "compare_conditions",
     "compare_examples",
     "comparison_plan",
     "comparison_state",
+    "conclusions",
     "describe_findings",
     "describe_methods",
     "format_comparisons",
