@@ -27,7 +27,9 @@
 # Differences are always *first-named minus second-named condition*, in
 # accuracy points. An experiment that lacks a condition kind (say, no
 # code-switched runs) is compared as far as its runs go; the comparisons it
-# cannot make are listed with the reason.
+# cannot make are listed with the reason. An unfinished experiment is analysed
+# on the runs that completed: the missing runs are listed, and the outputs are
+# still written.
 
 # %% tags=["parameters"]
 experiment_dir = ""  # runs/<experiment>/
@@ -35,9 +37,11 @@ alpha = 0.05
 correction = "holm"  # holm, bonferroni, holm-sidak, bh, by, none
 n_resamples = 10_000
 seed = 0
-test = "welch"  # primary test over seeds: welch or permutation
+test = "welch"  # primary test over seeds: welch (default: decides with 3-5 seeds) or permutation
+per_seed = True  # example level: also pair runs seed by seed; False: pooled over seeds only
 require_baseline = False  # True: refuse when a target has no run without intermediate training
 output_dir = ""  # if set, the tables and the summary are also written there
+conclusions_file = ""  # if set, the conclusions are also written there as JSON (read by the index page)
 
 # %%
 import warnings
@@ -45,6 +49,7 @@ import warnings
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from xlt_lib.errors import XltError
 from xlt_lib.report.results import incomplete_runs, load_results
 from xlt_lib.stats import (
     compare_conditions,
@@ -56,7 +61,8 @@ from xlt_lib.stats import (
     runs_table,
     summarize_examples,
 )
-from xlt_lib.stats.notebook import check_parameters, collapsed_table, save_outputs
+from xlt_lib.stats.conclusions import conclusions, conclusions_table
+from xlt_lib.stats.notebook import check_parameters, collapsed_table, save_conclusions, save_outputs
 from xlt_lib.stats.plots import difference_heatmap, language_scores
 
 warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
@@ -70,6 +76,8 @@ params = check_parameters(
     test=test,
     require_baseline=require_baseline,
     output_dir=output_dir,
+    per_seed=per_seed,
+    conclusions_file=conclusions_file,
 )
 
 
@@ -113,6 +121,13 @@ comparisons = compare_conditions(
 # %%
 summary = describe_findings(comparisons)
 display(Markdown(summary))
+found = conclusions(comparisons)
+tables = {"comparisons": comparisons, "replicability": replicability_table(comparisons)}
+# Written now, so that a failure in the example-level cells below still leaves the seed-level results.
+if params.output_dir is not None:
+    save_outputs(params.output_dir, tables, summary)
+if params.conclusions_file is not None:
+    save_conclusions(params.conclusions_file, found)
 
 # %% [markdown]
 # ## Comparisons over seeds
@@ -173,26 +188,28 @@ show(replicability_table(comparisons))
 # in each direction; every language and seed is folded below it.
 
 # %%
-examples = compare_examples(
-    results,
-    alpha=params.alpha,
-    correction=params.correction,
-    n_resamples=params.n_resamples,
-    seed=params.seed,
-    require_baseline=params.require_baseline,
-)
-show(summarize_examples(examples))
-display(HTML(collapsed_table(format_examples(examples), "Every language and seed")))
+try:
+    examples = compare_examples(
+        results,
+        alpha=params.alpha,
+        correction=params.correction,
+        n_resamples=params.n_resamples,
+        seed=params.seed,
+        per_seed=params.per_seed,
+        require_baseline=params.require_baseline,
+        unpaired="skip",  # an unfinished experiment: pair the seeds both conditions have, list the rest
+    )
+except XltError as exc:  # e.g. a run without predictions: the seed-level results above still stand
+    examples = None
+    display(Markdown(f"**The example-level tests could not run:** {exc}"))
+if examples is not None:
+    for line in examples.attrs["unpaired"]:
+        display(Markdown(f"*Not paired:* {line}"))
+    show(summarize_examples(examples))
+    display(HTML(collapsed_table(format_examples(examples), "Every language and seed")))
+    tables["examples"] = examples
 
 # %%
 if params.output_dir is not None:
-    written = save_outputs(
-        params.output_dir,
-        {
-            "comparisons": comparisons,
-            "replicability": replicability_table(comparisons),
-            "examples": examples,
-        },
-        summary,
-    )
+    written = save_outputs(params.output_dir, tables, summary)
     display(Markdown("Tables written to " + ", ".join(f"`{path}`" for path in written) + "."))

@@ -17,15 +17,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
-from xlt_lib.validation import Interval, Options, check_instance, constraint
+from xlt_lib.validation import Boolean, Interval, Options, check_instance, constraint
 
 #: Multiple-comparison corrections the statistics know (`xlt_lib.stats.multiple.CORRECTIONS`).
 CORRECTIONS: tuple[str, ...] = ("holm", "bonferroni", "holm-sidak", "bh", "by", "none")
 
+#: Primary tests over seeds. Welch is the default: it has no p-value floor, so a design of 3 to 5
+#: seeds per condition can decide even after correcting over 15 languages, which the exact
+#: permutation test cannot (`xlt_lib.stats.decidability`); its type-I error is calibrated in
+#: ``benchmarks/results/significance_calibration.md``.
+SEED_TESTS: tuple[str, ...] = ("welch", "permutation")
+
 ALPHA = 0.05
+#: alpha lies in (0, ALPHA_MAX]: above 0.5 a "significant" result is a coin toss.
+ALPHA_MAX = 0.5
 CORRECTION = "holm"
+TEST = "welch"
 N_RESAMPLES = 10_000
 SEED = 0
+#: Example-level tests per seed (paired by seed) rather than over the seeds' predictions pooled.
+PER_SEED = True
 
 #: The fewest resamples a permutation or bootstrap test may use (p can reach 1/(n+1) = 0.01).
 MIN_RESAMPLES = 99
@@ -35,12 +46,14 @@ MIN_RESAMPLES = 99
 class SignificanceSettings:
     """Parameters of ``notebooks/significance.ipynb``, each with its rule."""
 
-    alpha: float = field(default=ALPHA, metadata=constraint(Interval(Real, 0.0, 1.0, closed="neither")))
+    alpha: float = field(default=ALPHA, metadata=constraint(Interval(Real, 0.0, ALPHA_MAX, closed="right")))
     correction: str = field(default=CORRECTION, metadata=constraint(Options(*CORRECTIONS)))
+    test: str = field(default=TEST, metadata=constraint(Options(*SEED_TESTS)))
     n_resamples: int = field(
         default=N_RESAMPLES, metadata=constraint(Interval(Integral, MIN_RESAMPLES, None, closed="left"))
     )
     seed: int = field(default=SEED, metadata=constraint(Interval(Integral, 0, None, closed="left")))
+    per_seed: bool = field(default=PER_SEED, metadata=constraint(Boolean()))
 
     def __post_init__(self) -> None:
         check_instance(self)

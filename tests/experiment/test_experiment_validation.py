@@ -205,7 +205,7 @@ def test_target_overrides_refuse_non_finite_settings(tmp_path: Path) -> None:
     [
         ("{correction: hlm}", "significance.correction: unknown value 'hlm' (did you mean 'holm'?)"),
         ("{n_resamples: 10}", "significance.n_resamples: expected an integer >= 99, got 10"),
-        ("{alpha: 1.5}", "significance.alpha: expected a number in (0.0, 1.0), got 1.5"),
+        ("{alpha: 1.5}", "significance.alpha: expected a number in (0.0, 0.5], got 1.5"),
         ("{alpha: .nan}", "significance.alpha: expected a finite number, got nan"),
         ("{seed: -1}", "significance.seed: expected an integer >= 0, got -1"),
         ("{n_resample: 10}", "significance.n_resample: unknown key (did you mean 'n_resamples'?)"),
@@ -233,9 +233,10 @@ def test_notebook_parameters_refuse_non_finite_settings(tmp_path: Path) -> None:
 
 # -- one default, read everywhere ----------------------------------------------------------------
 def test_significance_defaults_are_the_ones_the_notebook_and_the_statistics_use() -> None:
-    from xlt_lib.stats.compare import compare_conditions, compare_examples
+    from xlt_lib.stats.example_table import compare_examples
     from xlt_lib.stats.multiple import CORRECTIONS as STATS_CORRECTIONS
     from xlt_lib.stats.notebook import check_parameters
+    from xlt_lib.stats.seed_table import compare_conditions
 
     defaults = SignificanceSettings()
     notebook = nbformat.read(REPO / "notebooks" / "significance.ipynb", as_version=4)
@@ -243,7 +244,7 @@ def test_significance_defaults_are_the_ones_the_notebook_and_the_statistics_use(
     namespace: dict[str, object] = {}
     exec(cell.source, namespace)  # the parameters cell holds literals only
     stats_defaults = inspect.signature(check_parameters).parameters
-    for name in ("alpha", "correction", "n_resamples", "seed"):
+    for name in ("alpha", "correction", "n_resamples", "seed", "test", "per_seed"):
         expected = getattr(defaults, name)
         assert namespace[name] == expected, f"notebook {name}"
         assert stats_defaults[name].default == expected, f"check_parameters {name}"

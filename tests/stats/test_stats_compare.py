@@ -25,7 +25,9 @@ from xlt_lib.stats import (
     plan_comparisons,
     replicability_table,
 )
-from xlt_lib.stats.compare import COMPARISON_COLUMNS, EXAMPLE_COLUMNS
+from xlt_lib.stats.example_table import EXAMPLE_COLUMNS
+from xlt_lib.stats.plots import difference_heatmap, language_scores
+from xlt_lib.stats.seed_table import COMPARISON_COLUMNS
 
 FAST = {"n_resamples": 999, "seed": 0}
 
@@ -287,7 +289,6 @@ def test_missing_prediction_file_is_refused(experiment_factory: Callable[..., Pa
 def test_figures_show_every_comparison_and_language(
     planted_results: pd.DataFrame, planted_table: pd.DataFrame
 ) -> None:
-    from xlt_lib.stats.plots import difference_heatmap, language_scores
 
     fig = difference_heatmap(planted_table)
     ax = fig.axes[0]

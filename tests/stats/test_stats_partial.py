@@ -25,6 +25,7 @@ from xlt_lib.stats import (
     summarize_examples,
 )
 from xlt_lib.stats.notebook import collapsed_table
+from xlt_lib.stats.plots import MAX_HEIGHT, difference_heatmap, language_scores
 
 FAST = {"n_resamples": 999, "seed": 0}
 BASELINE = ("baseline", "none", "none")
@@ -91,10 +92,10 @@ def test_monolingual_and_codeswitched_without_baseline_are_compared(
     assert set(table.loc[table["compared"], "comparison"]) == {"codeswitched vs monolingual"}
     skipped = table[~table["compared"]]
     assert list(skipped["comparison"]) == ["codeswitched vs none", "monolingual vs none"]
-    assert skipped["note"].str.contains("no completed no-intermediate (none) runs", regex=False).all()
+    assert skipped["note"].str.contains("no completed runs with no intermediate training", regex=False).all()
     words = describe_findings(table)
     assert "**xnli, intermediate task mnli: cs vs mono.**" in words
-    assert "- xnli, mnli: monolingual vs none: no completed no-intermediate (none) runs" in words
+    assert "- xnli, mnli: monolingual vs none: no completed runs with no intermediate training" in words
 
 
 def test_nothing_to_compare_is_refused_naming_what_is_missing(
@@ -237,7 +238,6 @@ def test_compact_tables(experiment_factory: Callable[..., Path]) -> None:
 
 
 def test_heatmap_skips_uncompared_rows_and_stays_short(experiment_factory: Callable[..., Path]) -> None:
-    from xlt_lib.stats.plots import MAX_HEIGHT, difference_heatmap, language_scores
 
     languages = tuple(f"l{i:02d}" for i in range(40))
     exp = experiment_factory(seeds=(1,), n_examples=10, languages=languages, conditions=(BASELINE, MONO))
@@ -252,7 +252,6 @@ def test_heatmap_skips_uncompared_rows_and_stays_short(experiment_factory: Calla
 
 
 def test_language_scores_order_conditions_by_kind(experiment_factory: Callable[..., Path]) -> None:
-    from xlt_lib.stats.plots import language_scores
 
     exp = experiment_factory(
         seeds=(1,),

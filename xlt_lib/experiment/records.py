@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import importlib.metadata
 import json
 import os
@@ -28,13 +27,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from xlt_lib.atomic import FAULT_ENOSPC_VARIABLE as FAULT_ENOSPC_VARIABLE  # re-exported for tests and workers
+from xlt_lib.atomic import atomic_write, atomic_write_text
 from xlt_lib.errors import RunRecordError
 from xlt_lib.paths import repo_root
 
@@ -66,59 +66,7 @@ TRACKED_PACKAGES = (
 )
 
 
-# -- atomic writing ----------------------------------------------------------------------
-def _process_umask() -> int:
-    """The umask, read once: reading it means setting it, which would race with other threads."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _process_umask()
-
-
-def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place.
-
-    If ``write`` raises, the temporary file is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    # mkstemp creates 0600; records and reports are shared (a web server, a colleague), so
-    # they get the mode an ordinary open() would give them under the user's umask.
-    os.fchmod(fd, 0o666 & ~_UMASK)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        _injected_fault(path)
-        write(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    return path
-
-
-#: Fault injection for tests of disk failures in processes a test cannot patch (notebook kernels,
-#: workers): ``XLT_FAULT_ENOSPC=<file name>[,<file name>...]`` makes writing those record files fail
-#: as on a full disk. Unset in normal use; nothing else reads it.
-FAULT_ENOSPC_VARIABLE = "XLT_FAULT_ENOSPC"
-
-
-def _injected_fault(path: Path) -> None:
-    names = os.environ.get(FAULT_ENOSPC_VARIABLE)
-    if names and path.name in {name.strip() for name in names.split(",")}:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
+# -- atomic writing (xlt_lib.atomic) ------------------------------------------------
 def atomic_write_json(path: str | os.PathLike[str], value: Any) -> Path:
     return atomic_write_text(
         path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"

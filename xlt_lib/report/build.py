@@ -146,10 +146,30 @@ def _plot(frame: Any, target: str, languages: list[str]) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+#: Beside ``significance.html``: the notebook's conclusions (`xlt_lib.stats.conclusions`), for the index page.
+SIGNIFICANCE_CONCLUSIONS = "significance.conclusions.json"
+
+
+def significance_conclusions(out_dir: Path) -> list[str]:
+    """The conclusion sentences the significance notebook wrote into ``out_dir`` (none if it wrote none).
+
+    The index page states exactly these, so that it never words a result
+    differently from the significance report it links to.
+    """
+    path = out_dir / SIGNIFICANCE_CONCLUSIONS
+    if not path.is_file():
+        return []
+    return [str(record["sentence"]) for record in records.read_json(path)]
+
+
 def run_significance(
     experiment: Experiment, experiment_dir: Path, out_dir: Path, notebooks_dir: Path
 ) -> tuple[str | None, str]:
-    """Execute the significance notebook into ``out_dir`` and render it: (link, message)."""
+    """Execute the significance notebook into ``out_dir`` and render it: (link, message).
+
+    The notebook also writes its conclusions to `SIGNIFICANCE_CONCLUSIONS`
+    (removed first, so that a failed run leaves no stale ones).
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -168,16 +188,16 @@ def run_significance(
             return page.name, ""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     message = ""
+    conclusions = out_dir / SIGNIFICANCE_CONCLUSIONS
+    conclusions.unlink(missing_ok=True)
     try:
         papermill.execute_notebook(
             str(source),
             str(executed),
             parameters={
                 "experiment_dir": str(experiment_dir),
-                "alpha": settings.alpha,
-                "correction": settings.correction,
-                "n_resamples": settings.n_resamples,
-                "seed": settings.seed,
+                **dataclasses.asdict(settings),  # every SignificanceSettings field is a notebook parameter
+                "conclusions_file": str(conclusions),
             },
             kernel_name=KERNEL_NAME,
             cwd=str(notebooks_dir),
@@ -296,7 +316,11 @@ def build_report(
             generated=dt.datetime.now().isoformat(timespec="seconds"),
             counts=counts,
             tables=tables,
-            significance={"link": link, "message": message},
+            significance={
+                "link": link,
+                "message": message,
+                "conclusions": significance_conclusions(out) if link else [],
+            },
             failed=failed,
             runs=runs,
         )
@@ -306,4 +330,11 @@ def build_report(
     return index
 
 
-__all__ = ["accuracy_figure", "build_report", "report_dir", "results_tables", "run_significance"]
+__all__ = [
+    "accuracy_figure",
+    "build_report",
+    "report_dir",
+    "results_tables",
+    "run_significance",
+    "significance_conclusions",
+]

@@ -28,8 +28,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from xlt_lib.atomic import atomic_write_text
 from xlt_lib.errors import RunRecordError
-from xlt_lib.experiment.records import atomic_write_text
 
 #: nbconvert's ``lab/index.html.j2`` with its CDN scripts kept only where the notebook needs them.
 OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}

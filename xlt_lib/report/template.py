@@ -46,6 +46,9 @@ English is the fine-tuning language; every other language is zero-shot.</p>
 <h2>Significance</h2>
 {% if significance.link %}<p><a href="{{ significance.link }}">Significance report</a>{% if significance.message %} — {{ significance.message }}{% endif %}</p>
 {% else %}<p class="muted">{{ significance.message }}</p>{% endif %}
+{% if significance.conclusions %}<ul class="conclusions">
+{% for sentence in significance.conclusions %}<li>{{ sentence }}</li>
+{% endfor %}</ul>{% endif %}
 
 {% if failed %}
 <h2 class="failed">Failed runs</h2>

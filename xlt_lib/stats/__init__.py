@@ -7,28 +7,33 @@
 - `xlt_lib.stats.aso`: Almost Stochastic Order (eps_min);
 - `xlt_lib.stats.multiple`: Holm / Benjamini-Hochberg corrections, replicability counts;
 - `xlt_lib.stats.power`: detectable effects and seeds needed;
-- `xlt_lib.stats.compare`: the study's comparison tables; `xlt_lib.stats.summary`: their
-  words; `xlt_lib.stats.plots`: their figures (import it explicitly: it loads seaborn).
+- `xlt_lib.stats.design`: which comparisons the completed runs allow;
+  `xlt_lib.stats.seed_table` / `xlt_lib.stats.example_table`: the comparison tables over
+  seeds and over test examples; `xlt_lib.stats.replicability`: in how many languages an
+  effect holds; `xlt_lib.stats.decidability`: whether a test can decide with this design;
+- `xlt_lib.stats.conclusions`: one conclusion per comparison; `xlt_lib.stats.summary`:
+  the words; `xlt_lib.stats.plots`: the figures (import it explicitly: it loads seaborn);
+- `xlt_lib.stats.settings`: the settings and the values they accept (light: no numpy);
+- `xlt_lib.stats.simulate`: synthetic run records with a known truth, for calibration.
 
 Every test states its null hypothesis and sidedness; results are dataclasses or
 tidy tables; resampling seeds are parameters.
 """
 
 from xlt_lib.stats.aso import ASO_THRESHOLD, ASOResult, almost_stochastic_order
-from xlt_lib.stats.compare import (
+from xlt_lib.stats.conclusions import Conclusion, conclusions
+from xlt_lib.stats.design import (
     AVERAGE,
     COMPARISON_KINDS,
     MAIN_COMPARISON,
     Comparison,
     ComparisonPlan,
     SkippedComparison,
-    compare_conditions,
-    compare_examples,
     comparison_plan,
     plan_comparisons,
-    replicability_table,
 )
 from xlt_lib.stats.errors import MissingRunsError, PairingError, StatsError
+from xlt_lib.stats.example_table import compare_examples
 from xlt_lib.stats.examples import (
     McNemarResult,
     PairedBootstrapResult,
@@ -46,6 +51,8 @@ from xlt_lib.stats.multiple import (
 )
 from xlt_lib.stats.pairing import pair_predictions
 from xlt_lib.stats.power import minimum_detectable_effect, pooled_sd, seeds_needed, seeds_to_reach
+from xlt_lib.stats.replicability import replicability_table
+from xlt_lib.stats.seed_table import compare_conditions
 from xlt_lib.stats.seeds import (
     SeedTestResult,
     bootstrap_mean_difference,
@@ -53,6 +60,7 @@ from xlt_lib.stats.seeds import (
     permutation_test,
     welch_test,
 )
+from xlt_lib.stats.settings import SIGNIFICANCE_CONSTRAINTS, check_significance_settings
 from xlt_lib.stats.summary import (
     comparison_state,
     describe_findings,
@@ -69,9 +77,11 @@ __all__ = [
     "COMPARISON_KINDS",
     "CORRECTIONS",
     "MAIN_COMPARISON",
+    "SIGNIFICANCE_CONSTRAINTS",
     "ASOResult",
     "Comparison",
     "ComparisonPlan",
+    "Conclusion",
     "McNemarResult",
     "MissingRunsError",
     "PairedBootstrapResult",
@@ -85,10 +95,12 @@ __all__ = [
     "almost_stochastic_order",
     "approximate_randomization",
     "bootstrap_mean_difference",
+    "check_significance_settings",
     "compare_conditions",
     "compare_examples",
     "comparison_plan",
     "comparison_state",
+    "conclusions",
     "describe_findings",
     "describe_methods",
     "format_comparisons",

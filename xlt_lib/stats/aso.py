@@ -37,6 +37,7 @@ point carries 1/(n dt) of the lowest seed's share (a tenth with 20 seeds).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,3 +152,50 @@ def almost_stochastic_order(
         n_b=int(b.size),
         n_bootstrap=int(n_bootstrap),
     )
+
+
+@functools.lru_cache(maxsize=256)
+def aso_null_rate(
+    n_a: int,
+    n_b: int,
+    *,
+    confidence_level: float = 0.95,
+    threshold: float = ASO_THRESHOLD,
+    n_datasets: int = 200,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> float:
+    """How often ASO reads "A is clearly better" (eps_min < ``threshold``) when A and B do not differ.
+
+    Measured, not assumed: ``n_datasets`` pairs of ``n_a`` and ``n_b`` scores drawn
+    from one normal distribution, each put through the computation of
+    `almost_stochastic_order` (vectorised over datasets) as the comparison tables run it. eps_W2 does not change when both samples are
+    shifted or scaled together, so one normal distribution stands for any. The
+    threshold is a rule of thumb, not a test level, and with 3 to 5 seeds the
+    bootstrap's sigma is unstable: the rate can be far from ``1 - confidence_level``
+    (`benchmarks/results/significance_calibration.md`), which is why every ASO
+    verdict is printed beside this rate. Cached per design.
+    """
+    if n_a < 2 or n_b < 2:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    z = float(norm.ppf(confidence_level))
+    scale = np.sqrt(n_a * n_b / (n_a + n_b))
+    hits = 0
+    # The same computation as `almost_stochastic_order`, for a batch of datasets at a time.
+    for start in range(0, n_datasets, _NULL_BATCH):
+        size = min(_NULL_BATCH, n_datasets - start)
+        a, b = rng.normal(size=(size, n_a)), rng.normal(size=(size, n_b))
+        observed = np.asarray(violation_ratio(a, b))
+        rows = np.arange(size)[:, None, None]
+        resampled_a = a[rows, rng.integers(0, n_a, size=(size, n_bootstrap, n_a))]
+        resampled_b = b[rows, rng.integers(0, n_b, size=(size, n_bootstrap, n_b))]
+        bootstrapped = violation_ratio(resampled_a, resampled_b)
+        sigma = np.std(scale * (bootstrapped - observed[:, None]), axis=1)
+        eps_min = np.clip(observed + sigma / scale * z, 0.0, 1.0)
+        hits += int(np.count_nonzero(eps_min < threshold))
+    return hits / n_datasets
+
+
+#: Datasets per batch in `aso_null_rate` (memory: batch x n_bootstrap x 199 grid points).
+_NULL_BATCH = 20

@@ -10,18 +10,26 @@ so that the rendered report stays a few screens tall.
 
 from __future__ import annotations
 
-import contextlib
 import html
+import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from xlt_lib.stats.compare import SEED_TESTS
+from xlt_lib.atomic import atomic_write_text
+from xlt_lib.stats.conclusions import Conclusion
 from xlt_lib.stats.errors import StatsError
-from xlt_lib.stats.multiple import check_correction
+from xlt_lib.stats.settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_CORRECTION,
+    DEFAULT_N_RESAMPLES,
+    DEFAULT_PER_SEED,
+    DEFAULT_SEED,
+    DEFAULT_TEST,
+    check_significance_settings,
+)
 
 
 @dataclass(frozen=True)
@@ -36,64 +44,62 @@ class SignificanceParameters:
     test: str
     require_baseline: bool
     output_dir: Path | None
+    per_seed: bool = True
+    conclusions_file: Path | None = None
 
 
 def check_parameters(
     *,
     experiment_dir: object,
-    alpha: object = 0.05,
-    correction: object = "holm",
-    n_resamples: object = 10_000,
-    seed: object = 0,
-    test: object = "welch",
+    alpha: object = DEFAULT_ALPHA,
+    correction: object = DEFAULT_CORRECTION,
+    n_resamples: object = DEFAULT_N_RESAMPLES,
+    seed: object = DEFAULT_SEED,
+    test: object = DEFAULT_TEST,
     require_baseline: object = False,
     output_dir: object = "",
+    per_seed: object = DEFAULT_PER_SEED,
+    conclusions_file: object = "",
 ) -> SignificanceParameters:
-    """Check types and ranges of the notebook's parameters; `StatsError` names the parameter."""
+    """Check types and ranges of the notebook's parameters; `StatsError` names the parameter.
+
+    The significance settings are checked by `xlt_lib.stats.settings.check_significance_settings`,
+    the same function the experiment file's ``significance:`` block goes through.
+    """
     if not isinstance(experiment_dir, str | os.PathLike) or not str(experiment_dir):
         raise StatsError(
             f"parameter experiment_dir={experiment_dir!r}: expected the path of runs/<experiment>/ "
             "(papermill -p experiment_dir runs/demo)"
         )
-    if isinstance(alpha, str):
-        with contextlib.suppress(ValueError):  # YAML 1.1 reads 1e-3 as a string
-            alpha = float(alpha)
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-        raise StatsError(f"parameter alpha={alpha!r}: expected a number in (0, 1)")
-    if not isinstance(correction, str):
-        raise StatsError(f"parameter correction={correction!r}: expected a string")
-    check_correction(correction)
-    for name, value, minimum in (("n_resamples", n_resamples, 99), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise StatsError(f"parameter {name}={value!r}: expected an integer >= {minimum}")
-    if test not in SEED_TESTS:
-        raise StatsError(f"parameter test={test!r}: expected one of {', '.join(SEED_TESTS)}")
+    try:
+        values = check_significance_settings(
+            alpha=alpha,
+            correction=correction,
+            n_resamples=n_resamples,
+            seed=seed,
+            test=test,
+            per_seed=per_seed,
+        )
+    except StatsError as exc:
+        raise StatsError(f"parameter {exc}") from None
     if not isinstance(require_baseline, bool):
         raise StatsError(f"parameter require_baseline={require_baseline!r}: expected true or false")
     if not isinstance(output_dir, str | os.PathLike):
         raise StatsError(f"parameter output_dir={output_dir!r}: expected a folder path or ''")
+    if not isinstance(conclusions_file, str | os.PathLike):
+        raise StatsError(f"parameter conclusions_file={conclusions_file!r}: expected a file path or ''")
     return SignificanceParameters(
         experiment_dir=Path(experiment_dir).expanduser(),
-        alpha=float(alpha),
-        correction=correction,
-        n_resamples=int(n_resamples),
-        seed=int(seed),
-        test=str(test),
+        alpha=values.alpha,
+        correction=values.correction,
+        n_resamples=values.n_resamples,
+        seed=values.seed,
+        test=values.test,
         require_baseline=require_baseline,
         output_dir=Path(output_dir).expanduser() if str(output_dir) else None,
+        per_seed=values.per_seed,
+        conclusions_file=Path(conclusions_file).expanduser() if str(conclusions_file) else None,
     )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def save_outputs(output_dir: Path, tables: dict[str, pd.DataFrame], summary: str) -> list[Path]:
@@ -104,12 +110,23 @@ def save_outputs(output_dir: Path, tables: dict[str, pd.DataFrame], summary: str
     written = []
     for name, table in tables.items():
         path = output_dir / f"{name}.csv"
-        _write_atomically(path, table.to_csv(index=False))
+        atomic_write_text(path, table.to_csv(index=False))
         written.append(path)
     path = output_dir / "summary.md"
-    _write_atomically(path, summary)
+    atomic_write_text(path, summary)
     written.append(path)
     return written
+
+
+def save_conclusions(path: Path, found: list[Conclusion]) -> Path:
+    """Write the conclusions as a JSON list (`Conclusion.as_record`), atomically.
+
+    The experiment's index page shows their ``sentence`` fields, so that it says
+    exactly what the significance report says.
+    """
+    records = [conclusion.as_record() for conclusion in found]
+    text = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
 
 
 def collapsed_table(frame: pd.DataFrame, title: str) -> str:

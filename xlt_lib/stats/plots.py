@@ -12,11 +12,10 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from xlt_lib.stats.compare import AVERAGE, COMPARISON_KINDS
+from xlt_lib.conditions import CONDITION_KINDS
+from xlt_lib.stats.design import AVERAGE, COMPARISON_KINDS
 from xlt_lib.stats.summary import CORRECTION_NAMES
 
-#: Condition kinds in the order tables and legends list them: baseline first, the study's treatment last.
-KIND_ORDER = ("none", "monolingual", "codeswitched")
 #: Largest figure size (inches) of the heatmap; at the notebook's 100 dpi about 1,400 x 650 pixels.
 MAX_WIDTH, MAX_HEIGHT = 14.0, 6.5
 
@@ -72,10 +71,14 @@ def difference_heatmap(comparisons: pd.DataFrame, *, kinds: tuple[str, ...] | No
     )
     correction = CORRECTION_NAMES.get(str(table["correction"].iloc[0]), "") if not table.empty else ""
     ax.set_title(
-        f"Treatment minus reference ({table['metric'].iloc[0]}, points); * significant after {correction}"
+        f"Treatment minus reference ({table['metric'].iloc[0]}, points)\n* significant after {correction}",
+        fontsize="medium",
     )
     ax.set_xlabel("")
     ax.set_ylabel("language")
+    # Language codes read horizontally: seaborn turns them vertical when rows are short, and then a
+    # three-letter code runs into its neighbour ("avg" into "zh").
+    ax.tick_params(axis="y", labelrotation=0)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -94,7 +97,7 @@ def language_scores(results: pd.DataFrame, *, metric: str = "accuracy", seed: in
     data["condition"] = np.where(
         data["intermediate"] == "none", data["condition"], data["intermediate"] + " / " + data["condition"]
     )
-    kind_order = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    kind_order = {kind: i for i, kind in enumerate(CONDITION_KINDS)}
     hue_order = list(
         data.assign(order=data["condition_kind"].map(kind_order))
         .sort_values(["order", "condition"])["condition"]

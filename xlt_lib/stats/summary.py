@@ -1,7 +1,7 @@
 """Words and display tables for the comparison results.
 
 The significance notebook's conclusions are generated here, from the tables of
-`xlt_lib.stats.compare`, so that what the report says is tested code and always
+`xlt_lib.stats.seed_table`, so that what the report says is tested code and always
 matches the numbers. Each average comparison is in one of four states, and the
 words follow the state, never more:
 
@@ -24,27 +24,27 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from xlt_lib.conditions import KIND_LABELS
 from xlt_lib.stats.aso import ASO_THRESHOLD
-from xlt_lib.stats.compare import AVERAGE, COMPARISON_KINDS, MAIN_COMPARISON, replicability_table
+from xlt_lib.stats.conclusions import (
+    CORRECTION_WORDS,
+    QUESTION,
+    AverageState,
+    Conclusion,
+    closing_paragraph,
+    comparison_state,
+    conclusions,
+    permutation_floor,
+)
+from xlt_lib.stats.decidability import resamples_to_decide
+from xlt_lib.stats.design import AVERAGE, COMPARISON_KINDS, MAIN_COMPARISON
 from xlt_lib.stats.errors import StatsError
 from xlt_lib.stats.power import seeds_needed, seeds_to_reach
-from xlt_lib.stats.seeds import min_attainable_p
+from xlt_lib.stats.replicability import replicability_table
 
 TEST_NAMES = {"welch": "Welch's t-test", "permutation": "the two-sample permutation test"}
-CORRECTION_NAMES = {
-    "holm": "Holm-Bonferroni",
-    "bonferroni": "Bonferroni",
-    "holm-sidak": "Holm-Šidák",
-    "bh": "Benjamini-Hochberg",
-    "by": "Benjamini-Yekutieli",
-    "none": "no",
-}
-KIND_WORDS = {
-    "codeswitched": "code-switched",
-    "monolingual": "monolingual",
-    "none": "no intermediate training",
-}
-State = Literal["significant", "not significant", "cannot tell"]
+CORRECTION_NAMES = CORRECTION_WORDS
+State = AverageState
 
 
 def _points(value: float, metric: str) -> float:
@@ -73,7 +73,7 @@ def _seeds_word(counts: list[int]) -> str:
 
 
 def _condition(name: str, kind: str) -> str:
-    return f"{KIND_WORDS[kind]} ({name})" if kind != "none" else f"no intermediate training ({name})"
+    return f"{KIND_LABELS[kind]} ({name})" if kind != "none" else f"no intermediate training ({name})"
 
 
 def _compared(comparisons: pd.DataFrame) -> pd.DataFrame:
@@ -110,28 +110,10 @@ def describe_methods(comparisons: pd.DataFrame) -> str:
     )
 
 
-def _floor(row: pd.Series) -> float:
-    """The exact permutation test's smallest attainable two-sided p-value for the row's seed counts."""
-    floor = row.get("min_attainable_p", np.nan)
-    if pd.isna(floor):
-        floor = min_attainable_p(max(int(row["n_treatment"]), 1), max(int(row["n_reference"]), 1))
-    return float(floor)
-
-
-def comparison_state(row: pd.Series, alpha: float) -> State:
-    """Whether a row's corrected test is significant, not significant, or could not reach ``alpha`` at all.
-
-    *cannot tell* covers fewer than 2 seeds in a condition, an undefined test
-    (zero variance in both conditions), and a primary permutation test whose
-    floor (`xlt_lib.stats.seeds.min_attainable_p`) is above ``alpha``.
-    """
-    if row["n_treatment"] < 2 or row["n_reference"] < 2 or pd.isna(row["p_value"]):
-        return "cannot tell"
-    if row["significant"]:
-        return "significant"
-    if row["test"] == "permutation" and _floor(row) > alpha:
-        return "cannot tell"
-    return "not significant"
+def _corrected_floor(row: pd.Series) -> float:
+    """The primary test's smallest attainable p-value after the family's correction (NaN if unknown)."""
+    value = row.get("min_attainable_p_adjusted", np.nan)
+    return float("nan") if pd.isna(value) else float(value)
 
 
 def _pooled_sd(row: pd.Series) -> float:
@@ -202,7 +184,7 @@ def _cannot_tell(avg: pd.Series, treatment: str, reference: str, alpha: float) -
     """Why no test can reach alpha here, the observed difference, the floor, and the seeds needed."""
     metric = avg["metric"]
     n_t, n_r = int(avg["n_treatment"]), int(avg["n_reference"])
-    floor = _floor(avg)
+    floor = permutation_floor(avg)
     if n_t < 2 or n_r < 2:
         why = (
             f"a test over seeds needs at least 2 seeds per condition, and with {n_t} vs {n_r} seeds the "
@@ -210,10 +192,21 @@ def _cannot_tell(avg: pd.Series, treatment: str, reference: str, alpha: float) -
         )
     elif pd.isna(avg["p_value"]):
         why = f"{TEST_NAMES[avg['test']]} is undefined because neither condition varies over its {n_t} seeds"
-    else:
+    elif floor > alpha:
         why = (
             f"with {n_t} vs {n_r} seeds the exact permutation test cannot go below p = {floor:.3g}, "
             f"above α = {alpha:g}"
+        )
+    else:
+        why = (
+            f"with {n_t} vs {n_r} seeds the exact permutation test cannot go below p = {floor:.3g}, and after "
+            f"{CORRECTION_NAMES[str(avg['correction'])]} correction over the {int(avg['family_size'])} tests of "
+            f"its family not below {_corrected_floor(avg):.3g}, above α = {alpha:g}"
+        )
+    if not pd.isna(avg.get("seeds_to_decide", pd.NA)) and n_t >= 2 and n_r >= 2:
+        why += (
+            f"; it cannot decide with this design, and {int(avg['seeds_to_decide'])} seeds per condition "
+            "would make it decidable"
         )
     return (
         f"These runs cannot tell whether {treatment} training differs from {reference}: {why}. The observed "
@@ -224,11 +217,11 @@ def _cannot_tell(avg: pd.Series, treatment: str, reference: str, alpha: float) -
 
 def _verdict(avg: pd.Series, kind_t: str, kind_r: str, alpha: float) -> str:
     metric = avg["metric"]
-    treatment, reference = KIND_WORDS[kind_t], KIND_WORDS[kind_r]
+    treatment, reference = KIND_LABELS[kind_t], KIND_LABELS[kind_r]
     state = comparison_state(avg, alpha)
     if state == "cannot tell":
         return _cannot_tell(avg, treatment, reference, alpha)
-    floor = _floor(avg)
+    floor = permutation_floor(avg)
     if state == "significant":
         better = avg["diff"] > 0
         caveat = (
@@ -237,9 +230,15 @@ def _verdict(avg: pd.Series, kind_t: str, kind_r: str, alpha: float) -> str:
             if avg["test"] == "welch" and floor > alpha
             else ""
         )
+        family_of_one = int(avg.get("family_size", 0)) == 1 and str(avg["correction"]) != "none"
+        where = (
+            f"significant at α = {alpha:g}; the average forms a family of one, so no correction applies"
+            if family_of_one
+            else f"significant after correction at α = {alpha:g}"
+        )
         return (
             f"The data support that {treatment} training is {'better' if better else 'worse'} than "
-            f"{reference} on average (significant after correction at α = {alpha:g}).{caveat}"
+            f"{reference} on average ({where}).{caveat}"
         )
     mde = avg["mde"]
     power = (
@@ -264,7 +263,7 @@ def _language_sentence(
         return f"Per language ({n} languages), no test can reach α either, for the same reason."
     words = (
         f"Per language, the difference is significant after {CORRECTION_NAMES[correction]} correction in "
-        f"{rep['significant_better']} of {n} languages in favour of {KIND_WORDS[kind_t]} training and in "
+        f"{rep['significant_better']} of {n} languages in favour of {KIND_LABELS[kind_t]} training and in "
         f"{rep['significant_worse']} against it."
     )
     if pd.isna(rep["replicated_better"]):
@@ -282,15 +281,25 @@ def _aso_sentence(avg: pd.Series, kind_t: str) -> str:
     eps, reverse = avg["aso_eps_min"], avg["aso_eps_min_reverse"]
     level = avg["aso_confidence"]
     if eps < ASO_THRESHOLD:
-        reading = f"{KIND_WORDS[kind_t]} training is almost stochastically better"
+        reading = f"{KIND_LABELS[kind_t]} training is almost stochastically better"
     elif reverse < ASO_THRESHOLD:
-        reading = f"{KIND_WORDS[kind_t]} training is almost stochastically worse"
+        reading = f"{KIND_LABELS[kind_t]} training is almost stochastically worse"
     else:
         reading = "neither is almost stochastically better"
-    return f"ASO on the averages: eps_min = {eps:.2f} (reverse {reverse:.2f}) at confidence {level:.3g}: {reading}."
+    null = avg.get("aso_null_rate", np.nan)
+    rate = (
+        f" With {avg['n_treatment']} vs {avg['n_reference']} seeds ASO gives a 'clearly better' reading in "
+        f"{100 * null:.0f}% of comparisons where nothing differs (measured null rate), so read it beside the tests."
+        if not pd.isna(null)
+        else ""
+    )
+    return (
+        f"ASO on the averages: eps_min = {eps:.2f} (reverse {reverse:.2f}) at confidence {level:.3g}: {reading}."
+        + rate
+    )
 
 
-def _secondary_line(values: tuple, avg: pd.Series, alpha: float) -> str:
+def _secondary_line(values: tuple, avg: pd.Series, alpha: float, conclusion: Conclusion) -> str:
     target, intermediate, kind, treatment, reference = values
     kind_t, _ = COMPARISON_KINDS[kind]
     metric = avg["metric"]
@@ -298,9 +307,10 @@ def _secondary_line(values: tuple, avg: pd.Series, alpha: float) -> str:
     observed = f"{_points(avg['diff'], metric):+.2f} {_unit(metric)}"
     if state == "cannot tell":
         return (
-            f"- {target}, {intermediate}: {KIND_WORDS[kind_t]} ({treatment}) vs no intermediate training "
+            f"- {target}, {intermediate}: {KIND_LABELS[kind_t]} ({treatment}) vs no intermediate training "
             f"({reference}): no test can reach α with {avg['n_treatment']} vs {avg['n_reference']} seeds "
-            f"(observed {observed}, smallest attainable p = {_floor(avg):.3g})."
+            f"(observed {observed}, smallest attainable p = {permutation_floor(avg):.3g}). "
+            f"Conclusion: {conclusion.sentence()}"
         )
     relation = (
         ("significantly better than" if avg["diff"] > 0 else "significantly worse than")
@@ -308,13 +318,14 @@ def _secondary_line(values: tuple, avg: pd.Series, alpha: float) -> str:
         else "not significantly different from"
     )
     caveat = (
-        f"; rests on the t-test's normality assumption: the permutation test cannot go below p = {_floor(avg):.3g}"
-        if state == "significant" and avg["test"] == "welch" and _floor(avg) > alpha
+        f"; rests on the t-test's normality assumption: the permutation test cannot go below p = {permutation_floor(avg):.3g}"
+        if state == "significant" and avg["test"] == "welch" and permutation_floor(avg) > alpha
         else ""
     )
     return (
-        f"- {target}, {intermediate}: {KIND_WORDS[kind_t]} ({treatment}) is {relation} no intermediate training "
-        f"({reference}) on average ({observed}, corrected {_p_is(avg['p_adjusted'])}{caveat})."
+        f"- {target}, {intermediate}: {KIND_LABELS[kind_t]} ({treatment}) is {relation} no intermediate training "
+        f"({reference}) on average ({observed}, corrected {_p_is(avg['p_adjusted'])}{caveat}). "
+        f"Conclusion: {conclusion.sentence()}"
     )
 
 
@@ -328,46 +339,13 @@ def _skipped_lines(comparisons: pd.DataFrame) -> list[str]:
     ]
 
 
-def _overall(tally: dict[str, int], comparisons: pd.DataFrame, alpha: float) -> str:
-    question = (
-        "whether code-switched intermediate training improves zero-shot transfer over monolingual "
-        "intermediate training"
-    )
-    total = sum(tally.values())
-    if total == 0:
-        reasons = _not_compared(comparisons)
-        reasons = reasons[reasons["comparison"] == MAIN_COMPARISON]["note"].str.removeprefix("not compared: ")
-        return (
-            f"Overall, these runs cannot answer the study's question, {question}: no code-switched vs monolingual "
-            f"comparison could be made ({'; '.join(dict.fromkeys(reasons))})."
-        )
-    if tally["cannot tell"] == total:
-        made = _compared(comparisons)
-        seeds = sorted(set(made["n_treatment"]) | set(made["n_reference"]))
-        return (
-            f"Overall, these runs cannot answer {question}: with {'/'.join(map(str, seeds))} {_seeds_word(seeds)} per "
-            f"condition no test over seeds can reach α = {alpha:g}, so the differences above are descriptive "
-            f"only. The exact permutation test needs at least {seeds_to_reach(alpha)} seeds per condition "
-            "before it can reach α at all."
-        )
-    if tally["better"] == total:
-        return (
-            "Overall, the data support the hypothesis: code-switched intermediate training improved average "
-            f"zero-shot transfer over monolingual intermediate training in all {total} comparison(s)."
-        )
-    if tally["not significant"] == total:
-        return (
-            "Overall, the data do not support the hypothesis that code-switched intermediate training improves "
-            f"zero-shot transfer over monolingual intermediate training: none of the {total} comparison(s) shows a "
-            "significant average difference."
-        )
-    untestable = (
-        f", and cannot be tested with these seeds in {tally['cannot tell']}" if tally["cannot tell"] else ""
-    )
+def _no_main_comparison(comparisons: pd.DataFrame) -> str:
+    """The closing words when no code-switched vs monolingual comparison could be made, with the reasons."""
+    reasons = _not_compared(comparisons)
+    reasons = reasons[reasons["comparison"] == MAIN_COMPARISON]["note"].str.removeprefix("not compared: ")
     return (
-        f"Overall, the evidence is mixed: code-switched intermediate training is significantly better on "
-        f"average in {tally['better']}, significantly worse in {tally['worse']}, not distinguishable in "
-        f"{tally['not significant']}{untestable} of {total} comparison(s)."
+        f"Overall, these runs cannot answer the study's question, {QUESTION}: no code-switched vs monolingual "
+        f"comparison could be made ({'; '.join(dict.fromkeys(reasons))})."
     )
 
 
@@ -378,21 +356,25 @@ def describe_findings(comparisons: pd.DataFrame, *, alpha: float | None = None) 
     main comparison (code-switched vs monolingual) built from its ``avg`` row
     and its per-language rows, then one line per comparison with the
     no-intermediate baseline, the comparisons that could not be made and why,
-    and a closing overall verdict. Every claim follows `comparison_state`:
-    "support" only when significant, "no significant difference" with the
-    detectable effect otherwise, and, when no test could reach α with these
-    seeds, the observed difference with the smallest attainable p-value and the
-    seeds needed, and no word on support either way.
+    any missing runs, and a closing paragraph. Every claim follows
+    `comparison_state`: "support" only when significant, "no significant
+    difference" with the detectable effect otherwise, and, when no test could
+    reach α with this design, the observed difference with the smallest
+    attainable p-value and the seeds needed, and no word on support either way.
+    The closing paragraph and the baseline lines state each comparison's
+    `xlt_lib.stats.conclusions.Conclusion`, the same sentence the notebook
+    writes to ``conclusions.csv`` and the index page shows.
     """
     alpha = float(comparisons.attrs.get("alpha", 0.05)) if alpha is None else alpha
     correction = str(comparisons["correction"].iloc[0])
     made = _compared(comparisons)
-    replicability = replicability_table(made, alpha=alpha).set_index(
-        ["target", "intermediate", "comparison", "treatment", "reference"]
-    )
     key = ["target", "intermediate", "comparison", "treatment", "reference"]
+    replicability = replicability_table(made, alpha=alpha).set_index(key)
+    found: dict[tuple[str, ...], Conclusion] = {
+        (c.target, c.intermediate, c.comparison, c.treatment, c.reference): c
+        for c in conclusions(comparisons, alpha=alpha)
+    }
     parts = [describe_methods(comparisons), ""]
-    tally = {"better": 0, "worse": 0, "not significant": 0, "cannot tell": 0}
     for values, group in made[made["comparison"] == MAIN_COMPARISON].groupby(key, sort=False):
         target, intermediate, kind, _, _ = values
         kind_t, kind_r = COMPARISON_KINDS[kind]
@@ -409,12 +391,12 @@ def describe_findings(comparisons: pd.DataFrame, *, alpha: float | None = None) 
             + " ".join(s for s in sentences if s),
             "",
         ]
-        state = comparison_state(avg, alpha)
-        tally[("better" if avg["diff"] > 0 else "worse") if state == "significant" else state] += 1
 
     secondary = made[made["comparison"] != MAIN_COMPARISON]
     lines = [
-        _secondary_line(values, group[group["language"] == AVERAGE].iloc[0], alpha)
+        _secondary_line(
+            values, group[group["language"] == AVERAGE].iloc[0], alpha, found[tuple(map(str, values))]
+        )
         for values, group in secondary.groupby(key, sort=False)
     ]
     if lines:
@@ -422,7 +404,12 @@ def describe_findings(comparisons: pd.DataFrame, *, alpha: float | None = None) 
     skipped = _skipped_lines(comparisons)
     if skipped:
         parts += ["Comparisons that could not be made:", "", *skipped, ""]
-    parts.append(_overall(tally, comparisons, alpha))
+    missing = comparisons.attrs.get("missing_runs") or []
+    if missing:
+        parts += ["Runs missing from the design (the analysis uses the runs that completed):", ""]
+        parts += [f"- {line}" for line in missing] + [""]
+    closing = closing_paragraph(list(found.values()), seeds_to_reach=seeds_to_reach(alpha))
+    parts.append(closing or _no_main_comparison(comparisons))
     return "\n".join(parts).strip() + "\n"
 
 
@@ -489,6 +476,9 @@ def format_comparisons(
                 "p (permutation)": _p(r["p_permutation"]),
                 "min. p": _p(r["min_attainable_p"]),
                 "ASO eps_min": f"{r['aso_eps_min']:.2f}" if not pd.isna(r["aso_eps_min"]) else "",
+                "ASO null rate": f"{100 * r['aso_null_rate']:.0f}%"
+                if not pd.isna(r.get("aso_null_rate"))
+                else "",
                 "note": r["note"],
             }
         )
@@ -501,7 +491,12 @@ def format_comparisons(
 
 
 def format_examples(examples: pd.DataFrame) -> pd.DataFrame:
-    """The example-level table for reading: accuracies and differences in points, p-values rounded."""
+    """The example-level table for reading: accuracies and differences in points, p-values rounded.
+
+    ``note`` says where the randomisation test cannot reach α after its family's
+    correction with the resamples used, and how many would let it.
+    """
+    alpha = float(examples.attrs.get("alpha", 0.05))
     table = pd.DataFrame(
         {
             "target": examples["target"],
@@ -524,6 +519,18 @@ def format_examples(examples: pd.DataFrame) -> pd.DataFrame:
             "significant": np.where(examples["significant"], "yes", "no"),
         }
     )
+    if "decidable" in examples.columns:
+        n_resamples = int(examples.attrs.get("n_resamples", 0))
+        table["note"] = [
+            ""
+            if decidable
+            else (
+                f"cannot decide with this design: with {n_resamples} resamples the randomisation test cannot "
+                f"reach α after {examples['correction'].iloc[0]} over {size} tests; "
+                f"n_resamples >= {resamples_to_decide(int(size), alpha=alpha, correction=str(examples['correction'].iloc[0]))} would"
+            )
+            for decidable, size in zip(examples["decidable"], examples["family_size"], strict=True)
+        ]
     return table
 
 
