@@ -58,6 +58,11 @@ def local_root(task: TaskSpec, data_dir: str | os.PathLike[str] | None = None) -
     """
     if task.local is None:
         return None
+    if task.local.root is not None:
+        root = Path(task.local.root).expanduser().resolve()
+        if not root.is_dir():
+            raise DataError(f"task {task.name!r}: its data_dir {root} does not exist")
+        return root
     if task.local.root_env is not None:
         value = data_dir or os.environ.get(task.local.root_env)
         if not value:
@@ -184,6 +189,19 @@ def split_languages(
     return tuple(lang for lang in task.languages if lang in found) + tuple(
         sorted(found - set(task.languages))
     )
+
+
+def evaluation_languages(
+    task: TaskSpec,
+    split: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    requested: tuple[str, ...] | list[str] | None = None,
+    source: Source = "auto",
+) -> tuple[str, ...]:
+    """The languages a target evaluates: those ``requested`` (a target's ``languages``), else all the split offers."""
+    if requested is not None:
+        return tuple(requested)
+    return split_languages(task, split, data_dir, source)
 
 
 #: What a language code in a file name looks like (``de``, ``zh``, ``yue``, ``zh-Hant``).

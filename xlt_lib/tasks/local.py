@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ class RawRow:
     fields: dict[str, Any]
 
 
-Reader = Callable[[Path, str], Iterator[RawRow]]
+Reader = Callable[[Path, str], Iterable[Any]]  # yields RawRow
 
 
 def _fail(task: str, path: Path, where: str | int, message: str) -> DataError:

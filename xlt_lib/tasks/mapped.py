@@ -90,7 +90,8 @@ class FieldMapReader:
             own = str(record[self.id]).strip() if self.id else (key or f"{index:05d}")
             if not own:
                 raise _fail(task, path, where, f"empty id in field {self.id!r}")
-            yield RawRow(own, where, {name: _pick(record, source) for name, source in self.fields.items()})
+            location = f"line {where}" if isinstance(where, int) else where
+            yield RawRow(own, location, {name: _pick(record, source) for name, source in self.fields.items()})
 
     def count(self, path: Path) -> int:
         """Rows of ``path``, cheaply (for listings)."""

@@ -64,10 +64,13 @@ class LocalSource:
 
     ``root_env`` names an environment variable that overrides the data directory for
     this task alone (CCG, which has no public copy, lives wherever the user puts it).
+    ``root`` fixes the directory (a task file's ``data_dir``, relative to the file);
+    ``None``: the data directory of the run.
     """
 
     splits: dict[str, LocalSplit]
     root_env: str | None = None
+    root: str | None = None
 
 
 @dataclass(frozen=True)
