@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,7 @@ def _parse(data: Any, origin: Origin, folder: Path) -> TaskSpec:
         top.get("selection_split", "dev"), Options(*split_names), ("selection_split",), origin
     )
     num_choices = validate(
-        top.get("num_choices"), Nullable(Interval(int, 2, None, closed="left")), ("num_choices",), origin
+        top.get("num_choices"), Nullable(Interval(Integral, 2, None, closed="left")), ("num_choices",), origin
     )
     data_dir = validate(top.get("data_dir"), Nullable(_STRING), ("data_dir",), origin)
     root = None

@@ -295,6 +295,13 @@ READERS: dict[str, Reader] = {
 }
 
 
+def register_reader(name: str, reader: Reader) -> None:
+    """Make ``reader`` available to `LocalSplit` entries by ``name`` (a known name cannot be redefined)."""
+    if name in READERS and READERS[name] is not reader:
+        raise DataError(f"reader {name!r} is already registered")
+    READERS[name] = reader
+
+
 def reader_for(reader: str | Reader) -> Reader:
     """The reader function a `LocalSplit` names (or holds, for a task file's reader)."""
     if isinstance(reader, str):
