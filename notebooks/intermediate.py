@@ -41,6 +41,7 @@ settings = {
 }
 seed = 0
 data_dir = None  # None: XLT_DATA_DIR, ../shared/data, or the Hugging Face hub
+task_files = []  # task files of user-defined tasks (xlt run passes the experiment's)
 
 # %% [markdown]
 # ## Parameters, validated
@@ -63,6 +64,7 @@ inputs = intermediate_inputs(
     settings=settings,
     seed=seed,
     data_dir=data_dir,
+    task_files=task_files,
 )
 condition = "monolingual" if inputs.codeswitch is None else "code-switched"
 display(

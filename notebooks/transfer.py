@@ -40,6 +40,9 @@ settings = {
 }
 seed = 0
 data_dir = None
+languages = None  # None: every language of the evaluation split (local data: the files present)
+source = "auto"  # "hub": read the target's own splits from the Hugging Face hub
+task_files = []  # task files of user-defined tasks (xlt run passes the experiment's)
 
 # %% [markdown]
 # ## Parameters, validated
@@ -62,6 +65,9 @@ inputs = transfer_inputs(
     settings=settings,
     seed=seed,
     data_dir=data_dir,
+    languages=languages,
+    source=source,
+    task_files=task_files,
 )
 display(
     Markdown(
@@ -88,6 +94,7 @@ result = run_transfer(
     codeswitch=inputs.codeswitch,
     output_dir=inputs.run_dir,
     data_dir=inputs.data_dir,
+    languages=inputs.languages,
 )
 
 # %% [markdown]

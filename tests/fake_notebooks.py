@@ -24,6 +24,9 @@ codeswitch = None
 settings = {}
 seed = 0
 data_dir = None
+languages = None
+source = "auto"
+task_files = []
 """
 
 

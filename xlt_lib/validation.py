@@ -331,6 +331,24 @@ class String(Constraint):
         return value
 
 
+@dataclass(frozen=True)
+class LanguageCode(Constraint):
+    """A language code as data files name them: ``de``, ``yue``, ``zh-Hant`` (2-3 lower-case letters, a tag)."""
+
+    def describe(self) -> str:
+        return "a language code such as 'de'"
+
+    def check(self, value: Any, key: KeyPath, origin: Origin) -> Any:
+        if not isinstance(value, str):
+            raise type_error(value, "a language code", key, origin)
+        head, dash, tag = value.replace("_", "-").partition("-")
+        good_head = 2 <= len(head) <= 3 and head.isascii() and head.isalpha() and head.islower()
+        good_tag = not dash or (2 <= len(tag) <= 8 and tag.isascii() and tag.isalnum())
+        if not (good_head and good_tag):
+            raise origin.error(key, f"expected a language code such as 'de', got {value!r}")
+        return value
+
+
 class Boolean(Constraint):
     """``true`` or ``false`` (never a string such as ``"yes"``)."""
 

@@ -94,10 +94,15 @@ def test_source_resolution(data_dir, monkeypatch) -> None:
     xnli = get_task("xnli")
     assert resolve_source(xnli, "test", "de", "auto", data_dir) == ("local", data_dir)
     assert resolve_source(xnli, "test", "de", "hub", data_dir) == ("hub", None)
-    assert resolve_source(get_task("pawsx"), "test", "de", "auto", data_dir) == ("hub", None)
+    # Issue 13: with a data directory, a split the files lack is never read from the hub silently.
+    assert resolve_source(get_task("pawsx"), "test", "de", "auto", data_dir) == ("local", data_dir)
+    with pytest.raises(DataError, match=r"missing data file .*pawsx/test-de\.tsv"):
+        load_split("pawsx", "test", "de", data_dir=data_dir)
     assert resolve_source(get_task("anli"), "train", "en", "auto", data_dir) == ("hub", None)
-    with pytest.raises(DataError, match="no local files for split 'test', language 'de'"):
-        resolve_source(get_task("pawsx"), "test", "de", "local", data_dir)
+    with pytest.raises(DataError, match=r"no local files for split 'train', language 'de'.*source: hub"):
+        resolve_source(get_task("pawsx"), "train", "de", "local", data_dir)
+    with pytest.raises(DataError, match=r"no local files for split 'test' .*source: hub"):
+        resolve_source(get_task("snli"), "test", "en", "auto", data_dir)
     with pytest.raises(ConfigError, match="source='web'"):
         resolve_source(xnli, "test", "de", "web", data_dir)  # type: ignore[arg-type]
     monkeypatch.setenv("XLT_DATA_DIR", str(data_dir / "no-such-dir"))

@@ -23,11 +23,12 @@ from xlt_lib.codeswitch.dictionary import (
     load_dictionaries,
     load_dictionary,
 )
+from xlt_lib.codeswitch.methods import METHODS, Switcher, build_switcher, register_method
 from xlt_lib.codeswitch.switcher import (
     AnalysedCorpus,
     CodeSwitcher,
     SwitchDecisions,
-    build_switcher,
+    build_cosda_switcher,
     resolve_fields,
 )
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from xlt_lib.codeswitch.dataset import SwitchedDataset
 
 __all__ = [
+    "METHODS",
     "XNLI_TARGET_LANGUAGES",
     "AnalysedCorpus",
     "BilingualDictionary",
@@ -42,10 +44,13 @@ __all__ = [
     "CodeSwitcher",
     "SwitchDecisions",
     "SwitchedDataset",
+    "Switcher",
+    "build_cosda_switcher",
     "build_switcher",
     "default_dictionary_path",
     "load_dictionaries",
     "load_dictionary",
+    "register_method",
     "resolve_fields",
 ]
 

@@ -37,6 +37,8 @@ XNLI_TARGET_LANGUAGES: tuple[str, ...] = (
 )  # fmt: skip
 
 MODES = ("per_word", "per_sentence")
+#: The code-switching method of a config that names none (`xlt_lib.codeswitch.methods`).
+DEFAULT_METHOD = "cosda"
 SCHEDULES = ("dynamic", "static")
 _RATIO = Interval(Real, 0.0, 1.0, closed="both")
 
@@ -71,6 +73,8 @@ class CodeSwitchConfig:
     dictionaries: Mapping[str, str] | None = field(
         default=None, hash=False, metadata=constraint(Nullable(MappingOf(String(), String())))
     )
+    #: The method (`xlt_lib.codeswitch.methods`): a registered name or ``module:function``.
+    method: str = field(default=DEFAULT_METHOD, metadata=constraint(String()))
 
     def __post_init__(self) -> None:
         check_instance(self)  # each field against its declared constraint (normalised in place)
@@ -91,6 +95,8 @@ class CodeSwitchConfig:
             "seed": self.seed,
             "fields": None if self.fields is None else list(self.fields),
             "dictionaries": None if self.dictionaries is None else dict(self.dictionaries),
+            # Only a non-default method is written, so that CoSDA-ML conditions keep their run ids.
+            **({"method": self.method} if self.method != DEFAULT_METHOD else {}),
         }
 
     @classmethod

@@ -16,7 +16,8 @@ from typing import Any
 
 import torch.utils.data
 
-from xlt_lib.codeswitch.switcher import CodeSwitcher, _check_fields
+from xlt_lib.codeswitch.methods import Switcher
+from xlt_lib.codeswitch.switcher import _check_fields
 from xlt_lib.errors import DataError
 
 
@@ -30,7 +31,7 @@ class SwitchedDataset(torch.utils.data.Dataset):
     def __init__(
         self,
         base: Any,
-        switcher: CodeSwitcher,
+        switcher: Switcher,
         fields: Sequence[str],
         encode: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> None:

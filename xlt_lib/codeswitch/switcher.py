@@ -544,6 +544,8 @@ def resolve_fields(config: CodeSwitchConfig, text_fields: Sequence[str]) -> tupl
     return config.fields
 
 
-def build_switcher(config: CodeSwitchConfig, data_dir: str | os.PathLike[str] | None = None) -> CodeSwitcher:
-    """Load the configured dictionaries (defaults under the data directory) and build a switcher."""
+def build_cosda_switcher(
+    config: CodeSwitchConfig, data_dir: str | os.PathLike[str] | None = None
+) -> CodeSwitcher:
+    """CoSDA-ML: load the configured dictionaries (defaults under the data directory) and build a switcher."""
     return CodeSwitcher(load_dictionaries(config.languages, data_dir, config.dictionaries), config)

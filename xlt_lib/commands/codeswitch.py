@@ -11,7 +11,7 @@ import argparse
 from xlt_lib.codeswitch import diagnostics
 from xlt_lib.codeswitch.config import XNLI_TARGET_LANGUAGES, CodeSwitchConfig
 from xlt_lib.codeswitch.dictionary import load_dictionaries
-from xlt_lib.codeswitch.switcher import build_switcher, resolve_fields
+from xlt_lib.codeswitch.switcher import build_cosda_switcher, resolve_fields
 from xlt_lib.tasks import get_task, load_split
 
 
@@ -78,7 +78,7 @@ def _preview(args: argparse.Namespace) -> int:
     )
     ds = load_split(args.task, args.split, data_dir=args.data_dir)
     ds = ds.select(range(min(args.n_examples, len(ds))))
-    switcher = build_switcher(config, args.data_dir)
+    switcher = build_cosda_switcher(config, args.data_dir)  # the diagnostics analyse CoSDA-ML's switches
     corpus = switcher.analyse(ds, resolve_fields(config, get_task(args.task).text_fields))
     decisions = corpus.decide(args.epoch)
     with pd.option_context("display.width", 160, "display.max_columns", None, "display.max_colwidth", 100):

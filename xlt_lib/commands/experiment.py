@@ -67,7 +67,15 @@ def _run(args: argparse.Namespace) -> int:
     the_plan = plan(experiment, force=args.force)
     if args.dry_run:
         print(describe_plan(the_plan))
+        missing = the_plan.preflight.missing
+        if missing:
+            print(
+                f"xlt run: {len(missing)} input(s) missing (listed above): the runs could not start",
+                file=sys.stderr,
+            )
+            return 1
         return 0
+    the_plan.preflight.raise_for_missing()  # before any training: every input is there
     executor = _executor(args, experiment.executor)
     print(
         f"xlt run {experiment.name}: {len(the_plan.runs)} runs, {len(the_plan.to_execute)} to execute "

@@ -13,10 +13,11 @@ from typing import Any
 
 from xlt_lib.checksums import verify_checksums
 from xlt_lib.errors import DataError
+from xlt_lib.experiment.task_files import register_task_files
 from xlt_lib.paths import data_dir as resolve_data_dir
-from xlt_lib.tasks.loading import local_root, local_split
+from xlt_lib.tasks.loading import local_root, local_split, split_languages
 from xlt_lib.tasks.local import count_rows
-from xlt_lib.tasks.registry import TASKS
+from xlt_lib.tasks.registry import all_tasks
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +31,14 @@ def register(subparsers: Any) -> None:
         "--data-dir", type=Path, default=None, help="local data directory (default: XLT_DATA_DIR)"
     )
     parser.add_argument("--verify", action="store_true", help="also check the data directory's SHA256SUMS")
+    parser.add_argument(
+        "--tasks",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a task file of user-defined tasks to list too (repeatable; see docs/extending.md)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -53,7 +62,11 @@ def _counts(task: Any, root: Path | None) -> str:
     parts = []
     for split in task.splits:
         total, files, carve = 0, 0, None
-        for language in task.languages:
+        try:
+            languages = split_languages(task, split, root)
+        except DataError:
+            continue
+        for language in languages:
             entry = local_split(task, split, language)
             rows = count_rows(root / entry.path.format(language=language), entry.reader) if entry else None
             if entry is None or rows is None:
@@ -70,10 +83,11 @@ def _counts(task: Any, root: Path | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    register_task_files(args.tasks)
     root = resolve_data_dir(args.data_dir)
     print(f"data directory: {root if root is not None else '(none: tasks read the Hugging Face hub)'}")
     rows = [("task", "format", "source", "splits", "languages", "local rows")]
-    for task in TASKS.values():
+    for task in all_tasks().values():
         label, task_root = _source_label(task, args.data_dir)
         languages = (
             ",".join(task.languages)

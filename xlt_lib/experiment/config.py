@@ -7,12 +7,13 @@ the targets, the seeds, the training settings per phase and where to execute::
     name: demo
     model: offline-default            # or a hub id, a local folder, or a list of them
     data_dir: null                    # optional; default: XLT_DATA_DIR, ../shared/data, the hub
+    tasks: [tasks/xcopa.yaml]         # optional: task files of user-defined tasks (docs/extending.md)
     intermediate_tasks: [mnli]        # or also {multitask: {tasks: all, sampler: temperature, temperature: 2.0}}
     conditions:
       baseline: {kind: none}
       mono: {kind: monolingual}
       cs: {kind: codeswitched, codeswitch: {languages: [xnli], sentence_ratio: 1.0, token_ratio: 0.4}}
-    targets: [xnli, {task: pawsx, epochs: 2}]
+    targets: [xnli, {task: pawsx, epochs: 2, eval_split: test, languages: [en, de, zh]}]
     seeds: [1, 2, 3]
     settings:
       profile: cpu                    # a TrainingSettings profile; other keys override it
@@ -40,8 +41,10 @@ from typing import Any, Literal
 
 from xlt_lib.codeswitch.config import CodeSwitchConfig
 from xlt_lib.codeswitch.dictionary import default_dictionary_path
+from xlt_lib.codeswitch.methods import method_factory
 from xlt_lib.conditions import CONDITION_KINDS, ConditionKind
 from xlt_lib.errors import ConfigError, XltError
+from xlt_lib.experiment.task_files import register_task_files
 from xlt_lib.experiment.yamlio import load_yaml, plain
 from xlt_lib.significance import SignificanceSettings
 from xlt_lib.tasks.registry import get_task, task_names
@@ -52,6 +55,7 @@ from xlt_lib.validation import (
     Constraint,
     Interval,
     KeyPath,
+    LanguageCode,
     ListOf,
     MappingOf,
     Nullable,
@@ -74,6 +78,7 @@ TOP_LEVEL_KEYS = (
     "description",
     "model",
     "data_dir",
+    "tasks",
     "intermediate_tasks",
     "conditions",
     "targets",
@@ -84,7 +89,9 @@ TOP_LEVEL_KEYS = (
 )
 PHASES = ("intermediate", "transfer")
 #: Keys of a target entry that are not training-setting overrides.
-TARGET_KEYS = ("task", "eval_split")
+TARGET_KEYS = ("task", "eval_split", "languages", "source")
+#: Where a target's own data (selection dev, evaluation) is read from: the data directory, or the hub.
+TARGET_SOURCES = ("auto", "hub")
 EXECUTOR_KINDS = ("local", "workers", "slurm")
 _STRING = String()
 _OPTIONAL_STRING = Nullable(_STRING)
@@ -102,11 +109,20 @@ class Condition:
 
 @dataclass(frozen=True)
 class Target:
-    """A target task, its evaluation split and its phase-3 setting overrides."""
+    """A target task, its evaluation split, languages, source and its phase-3 setting overrides.
+
+    ``languages``: the languages evaluated (``None``: every language the split offers,
+    for local data the files present). ``source``: ``hub`` reads the target's own
+    splits from the Hugging Face hub even where a data directory exists.
+    """
 
     task: str
     eval_split: str
     overrides: dict[str, Any] = field(default_factory=dict)
+    languages: tuple[str, ...] | None = field(
+        default=None, metadata=declare(Nullable(ListOf(LanguageCode(), noun="language", container=tuple)))
+    )
+    source: str = field(default="auto", metadata=declare(Options(*TARGET_SOURCES)))
 
 
 @dataclass(frozen=True)
@@ -171,6 +187,8 @@ class Experiment:
     transfer_settings: dict[str, Any]
     executor: ExecutorSpec
     significance: SignificanceSettings
+    #: Task files (absolute paths) whose user-defined tasks the experiment uses.
+    task_files: tuple[str, ...] = ()
 
     def transfer_settings_for(self, target: Target) -> dict[str, Any]:
         """Phase-3 settings for ``target``: the phase's settings plus the target's overrides."""
@@ -222,6 +240,7 @@ class _Parser:
         )
         models = self._models(top["model"])
         data_dir = self.data_dir = self._data_dir(top.get("data_dir"))
+        task_files = self._task_files(top.get("tasks"))
         conditions = self._conditions(top["conditions"])
         needs_intermediate = [cond.name for cond in conditions if cond.kind != "none"]
         tasks = self._intermediate_tasks(top.get("intermediate_tasks"), needs_intermediate)
@@ -253,6 +272,7 @@ class _Parser:
             significance=build(
                 SignificanceSettings, top.get("significance", {}), ("significance",), self.origin
             ),
+            task_files=task_files,
         )
 
     # -- models and data ------------------------------------------------------------------
@@ -274,6 +294,25 @@ class _Parser:
         return str(path)
 
     # -- tasks ---------------------------------------------------------------------------
+    def _task_files(self, value: Any) -> tuple[str, ...]:
+        """Register the user-defined tasks of ``tasks: [file, ...]`` (paths relative to this file)."""
+        if value is None:
+            return ()
+        key: KeyPath = ("tasks",)
+        items = self.check([value] if isinstance(value, str) else value, ListOf(_STRING), key)
+        out: list[str] = []
+        for i, item in enumerate(items):
+            item_key = key if isinstance(value, str) else (*key, i)
+            path = (self.path.parent / Path(item).expanduser()).resolve()
+            if not path.is_file():
+                raise self.error(item_key, f"no such task file: {item!r} (resolved to {path})")
+            try:
+                register_task_files([path])
+            except ConfigError as exc:
+                raise self.error(item_key, str(exc)) from None
+            out.append(str(path))
+        return tuple(out)
+
     def _task(self, value: Any, key: KeyPath, *, target: bool) -> str:
         name: str = self.check(value, _STRING, key)
         if name not in task_names():
@@ -365,9 +404,33 @@ class _Parser:
                 eval_split = self.check(entry["eval_split"], Options(*spec.splits), (*key, "eval_split"))
             if any(t.task == task for t in out):
                 raise self.error(key, f"target {task!r} is listed twice")
+            source = self.check(entry.get("source", "auto"), _rule(Target, "source"), (*key, "source"))
+            languages = None
+            if "languages" in entry:
+                languages = self.check(entry["languages"], _rule(Target, "languages"), (*key, "languages"))
+                if source == "hub":
+                    unknown = [lang for lang in languages if lang not in spec.languages]
+                    if unknown:
+                        raise self.error(
+                            (*key, "languages"),
+                            f"{task} on the hub has no language(s) {', '.join(unknown)}; "
+                            f"it has {', '.join(spec.languages)}",
+                        )
+            if source == "hub" and (spec.hub is None or eval_split not in spec.hub.splits):
+                raise self.error(
+                    (*key, "source"), f"{task} split {eval_split!r} is not on the Hugging Face hub"
+                )
             overrides = {k: v for k, v in entry.items() if k not in TARGET_KEYS}
             self._check_values(overrides, key)
-            out.append(Target(task=task, eval_split=eval_split, overrides=plain(overrides)))
+            out.append(
+                Target(
+                    task=task,
+                    eval_split=eval_split,
+                    overrides=plain(overrides),
+                    languages=languages,
+                    source=source,
+                )
+            )
         return out
 
     # -- conditions ----------------------------------------------------------------------
@@ -405,6 +468,10 @@ class _Parser:
         languages = self._languages(spec["languages"], (*key, "languages"))
         resolved = {**plain(spec), "languages": languages}
         config = CodeSwitchConfig.from_dict(resolved, where=key, origin=self.origin)
+        try:
+            method_factory(config.method)
+        except ConfigError as exc:
+            raise self.error((*key, "method"), str(exc)) from None
         self._check_dictionaries(config, key)
         out = plain(config.to_dict())
         if "seed" not in spec:

@@ -81,6 +81,12 @@ def describe_plan(plan: Plan) -> str:
     def total(key: str, text: str) -> str:
         return text + (" + unknown (hub data or sizes)" if key in unknown else "")
 
+    sources = plan.preflight.sources()
+    if sources:
+        lines += ["", "data read by the runs to execute (source, expected path):", sources]
+    report = plan.preflight.report()
+    if report:
+        lines += ["", report]
     lines += [
         "",
         f"to run: {len(plan.to_execute)} runs; "

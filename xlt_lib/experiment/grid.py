@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xlt_lib.errors import ConfigError
-from xlt_lib.experiment.config import Experiment
+from xlt_lib.experiment.config import Experiment, Target
+from xlt_lib.experiment.task_files import task_identity
+from xlt_lib.tasks.registry import get_task, is_user_task
 from xlt_lib.training.multitask_spec import MultiTaskSpec
 
 #: Bumped when the meaning of a run identity changes, so old records are not mistaken for new ones.
@@ -51,6 +53,23 @@ class RunSpec:
     eval_split: str | None = None
     multitask: dict[str, Any] | None = None
     identity: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Phase 3: the languages evaluated as configured (``None``: all the split offers).
+    languages: tuple[str, ...] | None = None
+    #: Phase 3: where the target's own splits are read from (``auto`` or ``hub``).
+    source: str = "auto"
+    #: Task files of the experiment's user-defined tasks (the notebook registers them).
+    task_files: tuple[str, ...] = ()
+
+    def extra_parameters(self) -> dict[str, Any]:
+        """Notebook parameters beyond the original ones, only where set (so old runs inject the same)."""
+        out: dict[str, Any] = {}
+        if self.task_files:
+            out["task_files"] = list(self.task_files)
+        if self.languages is not None:
+            out["languages"] = list(self.languages)
+        if self.source != "auto":
+            out["source"] = self.source
+        return out
 
     @property
     def hash(self) -> str:
@@ -90,6 +109,7 @@ class RunSpec:
             "data_dir": self.data_dir,
             "multitask": self.multitask,
             "identity": self.identity,
+            **self.extra_parameters(),
         }
 
 
@@ -145,7 +165,7 @@ def expand(experiment: Experiment) -> list[RunSpec]:
                         "version": IDENTITY_VERSION,
                         "phase": "intermediate",
                         "model": model,
-                        "task": multitask.identity() if multitask is not None else task,
+                        "task": multitask.identity() if multitask is not None else task_identity(task),
                         "condition_kind": condition.kind,
                         "codeswitch": codeswitch,
                         "settings": settings,
@@ -167,6 +187,7 @@ def expand(experiment: Experiment) -> list[RunSpec]:
                         data_dir=experiment.data_dir,
                         multitask=multitask.to_dict() if multitask is not None else None,
                         identity=identity,
+                        task_files=experiment.task_files,
                     )
                     add(run, f"conditions.{condition.name} (model {model}, task {task}, seed {seed})")
                     parents.append(run)
@@ -181,8 +202,7 @@ def expand(experiment: Experiment) -> list[RunSpec]:
                     _add_transfer(
                         add,
                         experiment,
-                        target.task,
-                        target.eval_split,
+                        target,
                         base,
                         model,
                         None,
@@ -194,8 +214,7 @@ def expand(experiment: Experiment) -> list[RunSpec]:
             _add_transfer(
                 add,
                 experiment,
-                target.task,
-                target.eval_split,
+                target,
                 base,
                 parent.model,
                 parent,
@@ -211,8 +230,7 @@ def expand(experiment: Experiment) -> list[RunSpec]:
 def _add_transfer(
     add: Any,
     experiment: Experiment,
-    target: str,
-    eval_split: str,
+    target_entry: Target,
     base: dict[str, Any],
     model: str,
     parent: RunSpec | None,
@@ -221,16 +239,25 @@ def _add_transfer(
     seed: int,
 ) -> None:
     settings = _with_seed(base, seed)
-    identity = {
+    target, eval_split = target_entry.task, target_entry.eval_split
+    identity: dict[str, Any] = {
         "version": IDENTITY_VERSION,
         "phase": "transfer",
         "model": model,
         "parent": parent.hash if parent is not None else None,
-        "target": target,
+        "target": task_identity(target),
         "eval_split": eval_split,
         "settings": settings,
         "data_dir": experiment.data_dir,
     }
+    # Added only where set, so that every run configured without them keeps its id.
+    if target_entry.languages is not None:
+        identity["languages"] = list(target_entry.languages)
+    if target_entry.source != "auto":
+        identity["source"] = target_entry.source
+    spec = get_task(target)
+    if spec.train_task is not None and spec.train_task != target and is_user_task(spec.train_task):
+        identity["train_task"] = task_identity(spec.train_task)
     run = RunSpec(
         phase="transfer",
         run_id=f"transfer-{run_hash(identity)}",
@@ -248,6 +275,9 @@ def _add_transfer(
         eval_split=eval_split,
         multitask=parent.multitask if parent is not None else None,
         identity=identity,
+        languages=target_entry.languages,
+        source=target_entry.source,
+        task_files=experiment.task_files,
     )
     source = f"conditions.{condition}" if parent is None else f"{parent.run_id}"
     add(run, f"target {target} from {source} (model {model}, seed {seed})")

@@ -20,18 +20,31 @@ from xlt_lib.codeswitch.config import CodeSwitchConfig
 from xlt_lib.codeswitch.dictionary import default_dictionary_path
 from xlt_lib.errors import ConfigError, RunRecordError, XltError
 from xlt_lib.experiment import records
+from xlt_lib.experiment.config import Target
+from xlt_lib.experiment.task_files import register_task_files
 from xlt_lib.experiment.yamlio import plain
 from xlt_lib.model.identity import model_identity
 from xlt_lib.paths import cache_dir
 from xlt_lib.paths import data_dir as resolve_data_dir
-from xlt_lib.tasks.loading import data_checksums
+from xlt_lib.tasks.loading import data_checksums, evaluation_languages
 from xlt_lib.tasks.registry import get_task
 from xlt_lib.tasks.spec import TaskSpec
 from xlt_lib.training.multitask_spec import MultiTaskSpec
 from xlt_lib.training.settings import TrainingSettings
-from xlt_lib.validation import NOTEBOOK, Nullable, Options, String, check_keys, field_constraints, validate
+from xlt_lib.validation import (
+    NOTEBOOK,
+    ListOf,
+    Nullable,
+    Options,
+    String,
+    check_keys,
+    field_constraints,
+    validate,
+)
 
 _STRING = String()
+#: A target's ``languages`` and ``source``: the experiment file's rules, declared on `Target`.
+_TARGET_RULES = field_constraints(Target)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,10 @@ class PhaseInputs:
     seed: int
     data_dir: str | None
     eval_split: str | None = None
+    #: Phase 3: the languages to evaluate (``None``: all the evaluation split offers).
+    languages: tuple[str, ...] | None = None
+    #: Phase 3: ``hub`` reads the target's own splits from the hub (the notebook's ``source``).
+    data_source: str = "auto"
 
     def target_spec(self) -> TaskSpec:
         """The target for `run_transfer`: its `TaskSpec`, with this run's evaluation split.
@@ -62,9 +79,10 @@ class PhaseInputs:
         """
         assert isinstance(self.task, str), "only phase-3 inputs have a target"
         spec = get_task(self.task)
-        if self.eval_split is None or self.eval_split == spec.eval_split:
-            return spec
-        return dataclasses.replace(spec, eval_split=self.eval_split)
+        if self.eval_split is not None and self.eval_split != spec.eval_split:
+            spec = dataclasses.replace(spec, eval_split=self.eval_split)
+        # `source: hub`: the target's splits come from the hub although a data directory exists.
+        return dataclasses.replace(spec, local=None) if self.data_source == "hub" else spec
 
     def describe(self) -> dict[str, Any]:
         """A plain summary for the notebook to display."""
@@ -74,6 +92,8 @@ class PhaseInputs:
             "source": self.source,
             "task": self.task,
             "eval_split": self.eval_split,
+            "languages": self.languages,
+            "data_source": self.data_source,
             "seed": self.seed,
             "data_dir": self.data_dir,
             "codeswitch": None if self.codeswitch is None else self.codeswitch.to_dict(),
@@ -161,8 +181,10 @@ def intermediate_inputs(
     settings: dict[str, Any],
     seed: int,
     data_dir: str | None = None,
+    task_files: list[str] | tuple[str, ...] = (),
 ) -> PhaseInputs:
     """Validate the parameters of ``intermediate.ipynb`` (phase 2)."""
+    _register(task_files)
     directory, seed, data = _common("intermediate", run_dir, seed, data_dir)
     return PhaseInputs(
         phase="intermediate",
@@ -186,8 +208,12 @@ def transfer_inputs(
     eval_split: str | None = None,
     codeswitch: dict[str, Any] | None = None,
     data_dir: str | None = None,
+    languages: list[str] | tuple[str, ...] | None = None,
+    source: str = "auto",
+    task_files: list[str] | tuple[str, ...] = (),
 ) -> PhaseInputs:
     """Validate the parameters of ``transfer.ipynb`` (phase 3)."""
+    _register(task_files)
     directory, seed, data = _common("transfer", run_dir, seed, data_dir)
     target = _task(target, "target", target=True)
     spec = get_task(target)
@@ -206,7 +232,15 @@ def transfer_inputs(
         seed=seed,
         data_dir=data,
         eval_split=split,
+        languages=validate(languages, _TARGET_RULES["languages"], ("languages",), NOTEBOOK),
+        data_source=validate(source, _TARGET_RULES["source"], ("source",), NOTEBOOK),
     )
+
+
+def _register(task_files: Any) -> None:
+    """Make the experiment's user-defined tasks known in this (kernel) process."""
+    paths = validate(list(task_files or ()), ListOf(_STRING, non_empty=False), ("task_files",), NOTEBOOK)
+    register_task_files(paths)
 
 
 # -- provenance --------------------------------------------------------------------------
@@ -225,8 +259,12 @@ def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
         spec = get_task(inputs.task)
         train = get_task(spec.train_task or spec.name)
         reads += [(train.name, "train", "en")]
-        reads += [(spec.name, spec.selection_split, spec.selection_language)]
-        reads += [(spec.name, inputs.eval_split or spec.eval_split, lang) for lang in spec.languages]
+        if inputs.data_source != "hub":
+            reads += [(spec.name, spec.selection_split, spec.selection_language)]
+        split = inputs.eval_split or spec.eval_split
+        if inputs.data_source != "hub":
+            languages = evaluation_languages(spec, split, inputs.data_dir, inputs.languages)
+            reads += [(spec.name, split, lang) for lang in languages]
     out: dict[str, str] = {}
     for task, split, language in dict.fromkeys(reads):
         try:

@@ -30,6 +30,8 @@ from xlt_lib.errors import RunRecordError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Experiment
 from xlt_lib.experiment.grid import PHASE_NOTEBOOKS, RunSpec, expand
+from xlt_lib.experiment.preflight import Preflight
+from xlt_lib.experiment.preflight import check as check_inputs
 from xlt_lib.experiment.provenance import ProvenanceCache, ProvenanceCheck, check_run
 from xlt_lib.paths import repo_root, runs_dir
 
@@ -75,6 +77,8 @@ class Plan:
     experiment: Experiment
     directory: Path
     runs: list[PlannedRun]
+    #: What the runs to execute read, resolved before anything runs (`xlt_lib.experiment.preflight`).
+    preflight: Preflight = field(default_factory=Preflight)
 
     def by_id(self) -> dict[str, PlannedRun]:
         return {run.spec.run_id: run for run in self.runs}
@@ -101,6 +105,8 @@ def plan(experiment: Experiment, *, force: bool = False, runs_root: Path | None 
     inputs (data and dictionary bytes, model weights, xlt version) differ from the
     present ones (`xlt_lib.experiment.provenance`). A directory holding another run's
     records raises `RunRecordError`, except with ``force``, which replaces it.
+    ``Plan.preflight`` resolves every input of the runs to execute; `xlt run` stops
+    on anything missing before the first run starts.
     """
     directory = experiment_dir(experiment, runs_root)
     planned: dict[str, PlannedRun] = {}
@@ -122,7 +128,8 @@ def plan(experiment: Experiment, *, force: bool = False, runs_root: Path | None 
         planned[spec.run_id] = PlannedRun(
             spec, run_dir, state, execute, error, stale=check.stale, notes=check.notes
         )
-    return Plan(experiment, directory, list(planned.values()))
+    runs = list(planned.values())
+    return Plan(experiment, directory, runs, check_inputs(run.spec for run in runs if run.execute))
 
 
 def notebook_parameters(spec: RunSpec, run_dir: Path, parent_dir: Path | None) -> dict[str, Any]:
@@ -132,6 +139,7 @@ def notebook_parameters(spec: RunSpec, run_dir: Path, parent_dir: Path | None) -
         "settings": spec.settings,
         "seed": spec.seed,
         "data_dir": spec.data_dir,
+        **spec.extra_parameters(),
     }
     if spec.phase == "intermediate":
         return {**common, "model": spec.model, "task": spec.task_parameter, "codeswitch": spec.codeswitch}

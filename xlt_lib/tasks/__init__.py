@@ -14,7 +14,15 @@ experiment file) stays fast.
 """
 
 from xlt_lib.tasks.formats import CANONICAL_COLUMNS, FORMATS, IGNORE_INDEX, TaskFormat, get_format
-from xlt_lib.tasks.loading import data_checksums, data_files, load_split, resolve_source, resolved_task
+from xlt_lib.tasks.loading import (
+    data_checksums,
+    data_files,
+    evaluation_languages,
+    load_split,
+    resolve_source,
+    resolved_task,
+    split_languages,
+)
 from xlt_lib.tasks.registry import TASKS, get_task, task_names
 from xlt_lib.tasks.sampling import subsample
 from xlt_lib.tasks.spec import Carve, HubSource, LocalSource, LocalSplit, TaskSpec
@@ -35,11 +43,13 @@ __all__ = [
     "data_checksums",
     "data_files",
     "encode_batch",
+    "evaluation_languages",
     "get_format",
     "get_task",
     "load_split",
     "resolve_source",
     "resolved_task",
+    "split_languages",
     "subsample",
     "task_names",
     "tokenize",

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -26,11 +27,11 @@ from typing import Any, Literal
 
 from xlt_lib import paths
 from xlt_lib.checksums import file_sha256
-from xlt_lib.errors import ConfigError, DataError
+from xlt_lib.errors import ConfigError, DataError, XltError
 from xlt_lib.tasks import hub
 from xlt_lib.tasks.formats import get_format
 from xlt_lib.tasks.formats.tagging import UNKNOWN_TAG
-from xlt_lib.tasks.local import READERS, RawRow
+from xlt_lib.tasks.local import RawRow, reader_for
 from xlt_lib.tasks.registry import check_language, check_split, get_task
 from xlt_lib.tasks.spec import Carve, LocalSplit, TaskSpec
 
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 Source = Literal["auto", "local", "hub"]
 
 #: Bump when the canonical rows a loader produces change, to invalidate caches.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"  # 2: PAWS-X test ids are the files' own ids
 
 
 def carve_part(key: str, dev_percent: int) -> Literal["train", "dev"]:
@@ -57,6 +58,11 @@ def local_root(task: TaskSpec, data_dir: str | os.PathLike[str] | None = None) -
     """
     if task.local is None:
         return None
+    if task.local.root is not None:
+        root = Path(task.local.root).expanduser().resolve()
+        if not root.is_dir():
+            raise DataError(f"task {task.name!r}: its data_dir {root} does not exist")
+        return root
     if task.local.root_env is not None:
         value = data_dir or os.environ.get(task.local.root_env)
         if not value:
@@ -71,13 +77,36 @@ def local_root(task: TaskSpec, data_dir: str | os.PathLike[str] | None = None) -
 
 
 def local_split(task: TaskSpec, split: str, language: str) -> LocalSplit | None:
-    """The local file entry for (split, language), or ``None`` when the files lack it."""
+    """The local file entry for (split, language), or ``None`` when the files lack it.
+
+    A path with ``{language}`` serves any language (its file may or may not be
+    present) unless the entry lists ``languages``; a path without it serves only
+    ``languages`` (default: the task's languages).
+    """
     if task.local is None:
         return None
     entry = task.local.splits.get(split)
-    if entry is None or (entry.languages is not None and language not in entry.languages):
+    if entry is None:
         return None
-    return entry
+    if entry.languages is not None:
+        return entry if language in entry.languages else None
+    if "{language}" in entry.path or language in task.languages:
+        return entry
+    return None
+
+
+def local_path(root: Path, entry: LocalSplit, language: str) -> Path:
+    """The file ``entry`` expects for ``language`` under ``root``."""
+    return root / entry.path.format(language=language)
+
+
+def _hub_or_error(task: TaskSpec, split: str) -> tuple[Literal["hub"], None]:
+    if task.hub is None or split not in task.hub.splits:
+        hint = ""
+        if task.local is not None and task.local.root_env:
+            hint = f"; set {task.local.root_env} to the folder with its files ({task.notes[0] if task.notes else ''})"
+        raise DataError(f"task {task.name!r} split {split!r} is not on the Hugging Face hub{hint}")
+    return "hub", None
 
 
 def resolve_source(
@@ -89,31 +118,94 @@ def resolve_source(
 ) -> tuple[Literal["local", "hub"], Path | None]:
     """Decide where (task, split, language) is read from: ``("local", root)`` or ``("hub", None)``.
 
-    ``auto`` reads local files when a data directory is known and it holds this
-    split and language, otherwise the hub. It does not look at whether the file
-    exists: a missing file in a named data directory is an error, never a silent
-    switch to the network.
+    ``hub`` reads the hub. ``auto`` reads local files whenever a data directory is
+    known and the task has local files at all; it does not look at whether the
+    file exists: a missing file in a data directory is an error naming that file
+    (`load_split`, the preflight of `xlt run`), never a silent switch to the
+    network. ``auto`` reads the hub only for a task that has no local files (its
+    spec says it lives on the hub) or when there is no data directory. A split or
+    language the task's local files do not provide is an error saying how to read
+    it from the hub (``source: hub``).
     """
     if source not in ("auto", "local", "hub"):
         raise ConfigError(f"source={source!r}: expected 'auto', 'local' or 'hub'")
-    entry = local_split(task, split, language)
-    if source in ("auto", "local"):
-        root = local_root(task, data_dir) if entry is not None else None
-        if root is not None:
-            return "local", root
+    if source == "hub":
+        return _hub_or_error(task, split)
+    if task.local is None:
         if source == "local":
-            if entry is None:
-                raise DataError(
-                    f"task {task.name!r} has no local files for split {split!r}, language {language!r}"
-                )
-            where = task.local.root_env if task.local and task.local.root_env else "XLT_DATA_DIR or data_dir"
+            raise DataError(f"task {task.name!r} has no local files (it is read from the hub)")
+        return _hub_or_error(task, split)
+    root = local_root(task, data_dir)
+    if root is None:
+        if source == "local":
+            where = task.local.root_env or "XLT_DATA_DIR or data_dir"
             raise DataError(f"task {task.name!r}: no local data directory; set {where}")
-    if task.hub is None or split not in task.hub.splits:
-        hint = ""
-        if task.local is not None and task.local.root_env:
-            hint = f"; set {task.local.root_env} to the folder with its files ({task.notes[0] if task.notes else ''})"
-        raise DataError(f"task {task.name!r} split {split!r} is not on the Hugging Face hub{hint}")
-    return "hub", None
+        return _hub_or_error(task, split)
+    if local_split(task, split, language) is None:
+        entry = task.local.splits.get(split)
+        what = (
+            f"split {split!r}"
+            if entry is None
+            else f"split {split!r}, language {language!r} (local languages: {', '.join(entry.languages or ())})"
+        )
+        hub = (
+            " (use `source: hub` to read it from the Hugging Face hub)"
+            if task.hub and split in task.hub.splits
+            else ""
+        )
+        raise DataError(f"task {task.name!r} has no local files for {what} in {root}{hub}")
+    return "local", root
+
+
+def split_languages(
+    task: TaskSpec, split: str, data_dir: str | os.PathLike[str] | None = None, source: Source = "auto"
+) -> tuple[str, ...]:
+    """The languages a split offers: for local data the files present (or listed), else the task's.
+
+    A path with ``{language}`` offers each language whose file exists (a labelled
+    test file added to the data directory adds its language); an entry with
+    ``languages`` offers those. Sorted, except that the task's own language order
+    comes first. Raises like `resolve_source` where the split cannot be read.
+    """
+    probe = task.selection_language if task.selection_language in task.languages else task.languages[0]
+    entry = task.local.splits.get(split) if task.local is not None else None
+    kind, root = resolve_source(
+        task, split, entry.languages[0] if entry and entry.languages else probe, source, data_dir
+    )
+    if kind == "hub" or root is None or entry is None:
+        return task.languages
+    if entry.languages is not None:
+        return entry.languages
+    if "{language}" not in entry.path:
+        return task.languages
+    pattern = local_path(root, entry, "*")
+    prefix, _, suffix = pattern.name.partition("*")
+    found = {
+        path.name[len(prefix) : len(path.name) - len(suffix)]
+        for path in pattern.parent.glob(pattern.name)
+        if path.is_file()
+    }
+    found = {code for code in found if _LANGUAGE_CODE.fullmatch(code)}
+    return tuple(lang for lang in task.languages if lang in found) + tuple(
+        sorted(found - set(task.languages))
+    )
+
+
+def evaluation_languages(
+    task: TaskSpec,
+    split: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    requested: tuple[str, ...] | list[str] | None = None,
+    source: Source = "auto",
+) -> tuple[str, ...]:
+    """The languages a target evaluates: those ``requested`` (a target's ``languages``), else all the split offers."""
+    if requested is not None:
+        return tuple(requested)
+    return split_languages(task, split, data_dir, source)
+
+
+#: What a language code in a file name looks like (``de``, ``zh``, ``yue``, ``zh-Hant``).
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
 
 
 def data_files(
@@ -126,7 +218,7 @@ def data_files(
         return []
     entry = local_split(spec, split, language)
     assert entry is not None  # resolve_source returned "local"
-    files = [root / entry.path.format(language=language)]
+    files = [local_path(root, entry, language)]
     if spec.labels_from_train and split != "train":
         train = spec.local.splits["train"] if spec.local else None
         if train is not None:
@@ -186,7 +278,7 @@ def train_tag_set(task: TaskSpec, root: Path) -> tuple[str, ...]:
         raise DataError(f"task {task.name!r}: its tag set comes from a local training file, which it lacks")
     entry = task.local.splits["train"]
     path = root / entry.path
-    tags = {tag for raw in READERS[entry.reader](path, task.name) for tag in raw.fields["tags"]}
+    tags = {tag for raw in reader_for(entry.reader)(path, task.name) for tag in raw.fields["tags"]}
     if not tags:
         raise DataError(f"task {task.name!r}: {path}: no tags found (expected `word<TAB>tag` lines)")
     return (*sorted(tags), UNKNOWN_TAG)
@@ -259,23 +351,25 @@ def load_split(
     """
     spec = get_task(task)
     check_split(spec, split)
-    check_language(spec, language)
     kind, root = resolve_source(spec, split, language, source, data_dir)
+    entry = local_split(spec, split, language) if kind == "local" else None
+    path = local_path(root, entry, language) if root is not None and entry is not None else None
+    if language not in spec.languages and (path is None or not path.is_file()):
+        check_language(spec, language)  # a language outside the task's list needs its own local file
     if spec.labels_from_train:
         if root is None:
             raise DataError(f"task {spec.name!r}: its label set comes from local training files")
         spec = replace(spec, labels=train_tag_set(spec, root))
     labels = spec.labels
+    reader_key = ""
     if kind == "local":
-        assert root is not None
-        entry = local_split(spec, split, language)
-        assert entry is not None
-        path = root / entry.path.format(language=language)
+        assert path is not None and entry is not None
         origin = str(path)
         checksum = _file_sha256(spec, path)
         digest_parts: list[str] = [checksum]
         carve = entry.carve
-        raw_rows: Iterable[RawRow] = READERS[entry.reader](path, spec.name)
+        reader_key = entry.reader if isinstance(entry.reader, str) else repr(entry.reader)
+        raw_rows: Iterable[RawRow] = reader_for(entry.reader)(path, spec.name)
     else:
         assert spec.hub is not None
         parts = [hub.fetch(spec.hub, hub_split, language) for hub_split in spec.hub.splits[split]]
@@ -294,14 +388,64 @@ def load_split(
             origin if kind == "hub" else "",
             digest_parts,
             labels,
+            reader_key,
         ],
         sort_keys=True,
     )
     key = hashlib.sha256(key_material.encode("utf-8")).hexdigest()
-    return _materialise(
+    dataset = _materialise(
         lambda: _canonical_rows(spec, split, language, raw_rows, labels, origin, carve),
         get_format(spec.format).features(spec, labels),
         key,
         spec,
         f"{split}-{language}",
+    )
+    if kind == "local":
+        _check_alignment(spec, split, language, dataset, origin, data_dir)
+    return dataset
+
+
+def _check_alignment(
+    spec: TaskSpec,
+    split: str,
+    language: str,
+    dataset: Any,
+    origin: str,
+    data_dir: str | os.PathLike[str] | None,
+) -> None:
+    """A target's examples pair across languages by id: every language must hold the reference's ids.
+
+    The reference is the selection language's file of the same split (English). Ids
+    are the files' own where they have an id column (PAWS-X test), else row numbers,
+    so for row-aligned files this checks that every language has as many rows. A
+    split without a reference file (English-only test sets) has nothing to align to.
+    """
+    reference = spec.selection_language
+    if not spec.is_target or language == reference:
+        return
+    try:
+        kind, root = resolve_source(spec, split, reference, "auto", data_dir)
+        entry = local_split(spec, split, reference)
+    except XltError:
+        return
+    if kind != "local" or root is None or entry is None or not local_path(root, entry, reference).is_file():
+        return
+    theirs = set(load_split(spec, split, reference, data_dir=data_dir)["id"])
+    ours = set(dataset["id"])
+    if ours == theirs:
+        return
+    extra, missing = sorted(ours - theirs), sorted(theirs - ours)
+
+    def some(ids: list[str]) -> str:
+        return ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+
+    problems = []
+    if extra:
+        problems.append(f"{len(extra)} id(s) not in the {reference} file ({some(extra)})")
+    if missing:
+        problems.append(f"{len(missing)} {reference} id(s) missing ({some(missing)})")
+    raise DataError(
+        f"task {spec.name!r}: {origin}: not aligned with {local_path(root, entry, reference)}: "
+        f"{'; '.join(problems)}. Examples pair across languages by id (the file's own id column, "
+        "else the row number): every language needs the same items."
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ class RawRow:
     fields: dict[str, Any]
 
 
-Reader = Callable[[Path, str], Iterator[RawRow]]
+Reader = Callable[[Path, str], Iterable[Any]]  # yields RawRow
 
 
 def _fail(task: str, path: Path, where: str | int, message: str) -> DataError:
@@ -106,6 +106,21 @@ def read_tsv_pairs_header(path: Path, task: str) -> Iterator[RawRow]:
     for index, (number, row) in enumerate(_header_rows(task, path, ("sentence1", "sentence2", "label"))):
         fields = {"text_a": row["sentence1"], "text_b": row["sentence2"], "label": row["label"]}
         yield RawRow(f"{index:05d}", f"line {number}", fields)
+
+
+def read_tsv_pairs_id_header(path: Path, task: str) -> Iterator[RawRow]:
+    """PAWS-X test TSV with header ``id sentence1 sentence2 label``; key = the file's own ``id``.
+
+    The labelled PAWS-X test files do not list items in the same order in every
+    language (row 562 is item 286 in English, 2212 in German): keying by the
+    ``id`` column pairs each item with itself across languages. (The training file
+    keeps row-number keys: they decide which examples a capped run trains on.)
+    """
+    for number, row in _header_rows(task, path, ("id", "sentence1", "sentence2", "label")):
+        if not row["id"].strip():
+            raise _fail(task, path, number, "empty id")
+        fields = {"text_a": row["sentence1"], "text_b": row["sentence2"], "label": row["label"]}
+        yield RawRow(row["id"].strip(), f"line {number}", fields)
 
 
 def read_tsv_sentence_header(path: Path, task: str) -> Iterator[RawRow]:
@@ -270,6 +285,7 @@ def read_word_tag_tsv(path: Path, task: str) -> Iterator[RawRow]:
 READERS: dict[str, Reader] = {
     "tsv_pairs": read_tsv_pairs,
     "tsv_pairs_header": read_tsv_pairs_header,
+    "tsv_pairs_id_header": read_tsv_pairs_id_header,
     "tsv_sentence_header": read_tsv_sentence_header,
     "indexed_json_pairs": read_indexed_json_pairs,
     "hellaswag_jsonl": read_hellaswag_jsonl,
@@ -279,7 +295,24 @@ READERS: dict[str, Reader] = {
 }
 
 
-def count_rows(path: Path, reader: str) -> int | None:
+def register_reader(name: str, reader: Reader) -> None:
+    """Make ``reader`` available to `LocalSplit` entries by ``name`` (a known name cannot be redefined)."""
+    if name in READERS and READERS[name] is not reader:
+        raise DataError(f"reader {name!r} is already registered")
+    READERS[name] = reader
+
+
+def reader_for(reader: str | Reader) -> Reader:
+    """The reader function a `LocalSplit` names (or holds, for a task file's reader)."""
+    if isinstance(reader, str):
+        try:
+            return READERS[reader]
+        except KeyError:
+            raise DataError(f"unknown reader {reader!r}; known readers: {', '.join(READERS)}") from None
+    return reader
+
+
+def count_rows(path: Path, reader: str | Reader) -> int | None:
     """A cheap row count for listings (no parsing beyond line or key counting).
 
     Line-based files count non-blank lines (minus a header); JSON files count their
@@ -287,6 +320,9 @@ def count_rows(path: Path, reader: str) -> int | None:
     """
     if not path.is_file():
         return None
+    if not isinstance(reader, str):
+        count = getattr(reader, "count", None)
+        return count(path) if callable(count) else sum(1 for _ in reader(path, "count"))
     if reader in ("squad_json",):
         data = json.loads(path.read_bytes())
         return sum(len(p["qas"]) for article in data.get("data", []) for p in article.get("paragraphs", []))

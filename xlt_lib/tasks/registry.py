@@ -79,11 +79,14 @@ _TASKS: tuple[TaskSpec, ...] = (
             splits={
                 "train": LocalSplit("pawsx/train-en.tsv", "tsv_pairs_header", languages=EN),
                 "dev": LocalSplit("pawsx/dev-{language}.tsv", "tsv_pairs"),
-                "test": LocalSplit("pawsx/test-en.tsv", "tsv_pairs_header", languages=EN),
+                "test": LocalSplit("pawsx/test-{language}.tsv", "tsv_pairs_id_header"),
             }
         ),
         notes=(
-            "Offline, test labels exist only for English: zero-shot transfer is scored on dev (eval_split).",
+            "Offline, test labels exist only for English: zero-shot transfer is scored on dev (eval_split). "
+            "Labelled test-<language>.tsv files added to the data directory are evaluated with "
+            "`eval_split: test` (and `languages: [...]`).",
+            "Test ids are the files' own `id` column, so an item pairs across languages however rows are ordered.",
             "Offline train-en.tsv is a PAWS-Wiki stand-in (11,997 pairs) for the 49,401-pair PAWS-X train set.",
         ),
     ),
@@ -302,22 +305,57 @@ _TASKS: tuple[TaskSpec, ...] = (
 
 TASKS: dict[str, TaskSpec] = {task.name: task for task in _TASKS}
 
+#: Tasks defined outside xlt_lib (task files named by an experiment), registered at run time.
+_USER_TASKS: dict[str, TaskSpec] = {}
+
+
+def register_task(spec: TaskSpec) -> TaskSpec:
+    """Make a user-defined task known by name (`get_task`, `task_names`), like a built-in one.
+
+    Registering the same spec twice is a no-op; a built-in name, or another spec
+    under a registered name, is a `ConfigError` (two files must not define one task
+    two ways within one process).
+    """
+    if spec.name in TASKS:
+        raise ConfigError(f"task {spec.name!r} is built in; give the user-defined task another name")
+    known = _USER_TASKS.get(spec.name)
+    if known is not None and known != spec:
+        raise ConfigError(f"task {spec.name!r} is already defined differently (by another task file)")
+    _USER_TASKS[spec.name] = spec
+    return spec
+
+
+def unregister_task(name: str) -> None:
+    """Forget a user-defined task (tests, and tools that load several experiments)."""
+    _USER_TASKS.pop(name, None)
+
+
+def is_user_task(name: str) -> bool:
+    """Whether ``name`` is a registered user-defined task (its spec then enters run ids)."""
+    return name in _USER_TASKS
+
+
+def all_tasks() -> dict[str, TaskSpec]:
+    """Every known task by name: the built-in ones, then the registered user-defined ones."""
+    return {**TASKS, **_USER_TASKS}
+
 
 def task_names() -> tuple[str, ...]:
-    """Names of all registered tasks, in registry order."""
-    return tuple(TASKS)
+    """Names of all known tasks: the registry's, in order, then user-defined ones."""
+    return tuple(all_tasks())
 
 
 def get_task(name: str | TaskSpec) -> TaskSpec:
     """The spec of task ``name``; a `ConfigError` lists the valid names for a typo."""
     if isinstance(name, TaskSpec):
         return name
+    tasks = all_tasks()
     try:
-        return TASKS[name]
+        return tasks[name]
     except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), TASKS, n=1)
+        close = difflib.get_close_matches(str(name), tasks, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown task {name!r}{hint}; valid tasks: {', '.join(TASKS)}") from None
+        raise ConfigError(f"unknown task {name!r}{hint}; valid tasks: {', '.join(tasks)}") from None
 
 
 def check_language(task: TaskSpec, language: str) -> str:

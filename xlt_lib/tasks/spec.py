@@ -14,8 +14,10 @@ its format module (`xlt_lib.tasks.formats`), which `TaskSpec.columns` asks.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from xlt_lib.tasks.formats import FormatName, get_format
 
@@ -41,14 +43,17 @@ class Carve:
 class LocalSplit:
     """One canonical split read from a file under the data directory.
 
-    ``path`` is relative to the data directory and may contain ``{language}``.
+    ``path`` is relative to the data directory and may contain ``{language}``:
+    then the split's local languages are the files present (or ``languages``,
+    where listed). A path without ``{language}`` serves ``languages`` (``None``:
+    all the task's languages).
     ``reader`` names a function in `xlt_lib.tasks.local.READERS` that knows the
-    file's layout. ``languages`` restricts the languages available from this file
-    (``None``: all the task's languages).
+    file's layout, or is such a function itself (a task file's
+    `xlt_lib.tasks.mapped.FieldMapReader`).
     """
 
     path: str
-    reader: str
+    reader: str | Callable[[Path, str], Iterable[Any]]
     carve: Carve | None = None
     languages: tuple[str, ...] | None = None
 
@@ -59,10 +64,13 @@ class LocalSource:
 
     ``root_env`` names an environment variable that overrides the data directory for
     this task alone (CCG, which has no public copy, lives wherever the user puts it).
+    ``root`` fixes the directory (a task file's ``data_dir``, relative to the file);
+    ``None``: the data directory of the run.
     """
 
     splits: dict[str, LocalSplit]
     root_env: str | None = None
+    root: str | None = None
 
 
 @dataclass(frozen=True)

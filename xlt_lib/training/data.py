@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from xlt_lib.codeswitch import CodeSwitchConfig, CodeSwitcher, SwitchedDataset, build_switcher, resolve_fields
+from xlt_lib.codeswitch import CodeSwitchConfig, SwitchedDataset, Switcher, build_switcher, resolve_fields
 from xlt_lib.tasks import TaskSpec, encode_batch, get_format, load_split, subsample, tokenize
 from xlt_lib.training.settings import TrainingSettings
 
@@ -66,7 +66,7 @@ def train_set(
     settings: TrainingSettings,
     codeswitch: CodeSwitchConfig | None,
     data_dir: str | os.PathLike[str] | None,
-    switcher: CodeSwitcher | None = None,
+    switcher: Switcher | None = None,
 ) -> TrainSet:
     """English training data of ``task``, subsampled, tokenised and code-switched as configured.
 

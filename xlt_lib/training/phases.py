@@ -41,7 +41,7 @@ from transformers import PreTrainedTokenizerBase, TrainerCallback
 from xlt_lib.codeswitch import CodeSwitchConfig
 from xlt_lib.errors import ConfigError
 from xlt_lib.model import load_tokenizer, model_identity, resolve_model
-from xlt_lib.tasks import TaskSpec, collator_for, get_format, resolved_task
+from xlt_lib.tasks import TaskSpec, collator_for, evaluation_languages, get_format, resolved_task
 from xlt_lib.training.cls_only import use_cls_only_last_layer
 from xlt_lib.training.core import (
     CHECKPOINTS,
@@ -194,8 +194,12 @@ def run_transfer(
     output_dir: str | os.PathLike[str] = ".",
     data_dir: str | os.PathLike[str] | None = None,
     callbacks: Sequence[TrainerCallback] = (),
+    languages: Sequence[str] | None = None,
 ) -> TransferResult:
     """Fine-tune ``encoder`` on ``target``'s English training data, evaluate zero-shot on all its languages.
+
+    ``languages``: the languages to evaluate (``None``: every language the evaluation
+    split offers; for local data, the files present).
 
     ``encoder`` is ``"offline-default"``, a model folder (a phase-2
     ``<run>/encoder``) or a hub id. XNLI trains on MNLI and PAWS-X on English
@@ -232,7 +236,7 @@ def run_transfer(
     per_language: dict[str, dict[str, float]] = {}
     frames: list[pd.DataFrame] = []
     eval_seconds, eval_examples = 0.0, 0
-    for language in spec.languages:
+    for language in evaluation_languages(spec, spec.eval_split, data_dir, languages):
         evaluation = eval_set(
             spec, spec.eval_split, language, fitted.tokenizer, settings, settings.max_eval_examples, data_dir
         )
