@@ -50,7 +50,8 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from xlt_lib.errors import XltError
-from xlt_lib.report.results import incomplete_runs, load_results
+from xlt_lib.report.learning import learning_warnings
+from xlt_lib.report.results import incomplete_runs, learning_runs, load_results
 from xlt_lib.stats import (
     compare_conditions,
     compare_examples,
@@ -85,6 +86,24 @@ def show(frame: pd.DataFrame) -> None:
     """A table without its row numbers."""
     display(frame.style.hide(axis="index"))
 
+
+# %% [markdown]
+# ## Did the runs learn?
+#
+# A run that predicts one class everywhere, or whose English accuracy is no better
+# than its majority class, or whose training loss never left ln k, did not learn
+# (`xlt_lib.training.learning`): comparisons over such runs compare label
+# distributions, not conditions, so they are named here before any table.
+
+# %%
+judged = learning_runs(params.experiment_dir)
+degenerate = learning_warnings(judged)
+if degenerate:
+    display(Markdown("**Runs that did not learn:**\n\n" + "\n".join(f"- {line}" for line in degenerate)))
+elif judged.empty:
+    display(Markdown("No run records whether it learned (written by an older xlt, or a format not judged)."))
+else:
+    display(Markdown(f"All {len(judged)} judged runs learned: none predicts one class or sits at chance."))
 
 # %% [markdown]
 # ## The runs

@@ -25,8 +25,9 @@ from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Experiment
 from xlt_lib.experiment.runner import KERNEL_NAME, Plan, default_notebooks_dir, plan
 from xlt_lib.paths import reports_dir
+from xlt_lib.report.learning import learning_warnings
 from xlt_lib.report.render import render_notebook
-from xlt_lib.report.results import load_results
+from xlt_lib.report.results import learning_runs, load_results
 from xlt_lib.report.template import INDEX_TEMPLATE
 
 Log = Callable[[str], None]
@@ -301,6 +302,7 @@ def build_report(
         else results_tables(results, {t.task: t.eval_split for t in experiment.targets})
     )
 
+    learning = learning_warnings(learning_runs(the_plan.directory)) if the_plan.directory.is_dir() else []
     link, message = None, "Significance tests were not requested (--no-significance)."
     if significance:
         if not tables:
@@ -323,6 +325,7 @@ def build_report(
             },
             failed=failed,
             runs=runs,
+            learning=learning,
         )
     )
     index = records.atomic_write_text(out / "index.html", page)

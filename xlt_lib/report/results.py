@@ -217,6 +217,60 @@ def load_results(experiment_dir: str | os.PathLike[str]) -> pd.DataFrame:
     return table.sort_values(order, kind="stable").reset_index(drop=True)
 
 
+#: Columns of `learning_runs`, in order.
+LEARNING_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "phase",
+    "target",
+    "intermediate",
+    "condition",
+    "condition_kind",
+    "seed",
+    "learned",
+    "reasons",
+    "train_examples",
+)
+
+
+def learning_runs(experiment_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """Whether each completed run learned: one row per run with a ``learning`` record.
+
+    Reads the ``learning`` entry that training writes into ``metrics.json``
+    (`xlt_lib.training.learning`): ``learned`` and the ``reasons`` when it did not.
+    ``target`` is the phase-3 target, or for phase 2 the intermediate task; ``train_examples`` the
+    distinct training examples the run saw. Runs written before xlt recorded this,
+    and formats it does not judge, have no row. Columns: `LEARNING_COLUMNS`.
+    """
+    import pandas as pd
+
+    root = _experiment_dir(experiment_dir)
+    rows = []
+    for run_dir in _run_dirs(root):
+        metrics_path = run_dir / METRICS_FILE
+        if not metrics_path.is_file():
+            continue
+        metrics = _read_metrics(metrics_path)
+        learning = metrics.get("learning")
+        if not isinstance(learning, dict) or "learned" not in learning:
+            continue
+        config = _read_config(run_dir)
+        rows.append(
+            {
+                "run_id": run_dir.name,
+                "phase": _phase(config, metrics),
+                "target": config.get("target") or config.get("intermediate"),
+                "intermediate": config.get("intermediate") or "none",
+                "condition": config.get("condition"),
+                "condition_kind": config.get("condition_kind"),
+                "seed": config.get("seed"),
+                "learned": bool(learning["learned"]),
+                "reasons": tuple(str(reason) for reason in learning.get("reasons", ())),
+                "train_examples": (metrics.get("train") or {}).get("examples"),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(LEARNING_COLUMNS))
+
+
 def incomplete_runs(experiment_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """Run folders of an experiment without ``metrics.json`` (not finished, failed, or still running).
 

@@ -21,6 +21,14 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 generated {{ generated }}. {{ counts.complete }} of {{ counts.total }} runs complete
 {%- if counts.failed %}, <span class="failed">{{ counts.failed }} failed</span>{% endif %}
 {%- if counts.pending %}, {{ counts.pending }} not run yet{% endif %}.</p>
+{% if learning %}
+<div class="degenerate">
+<h2 class="failed">Runs that did not learn</h2>
+<p>Their scores are in the tables below, but a comparison over runs that never left chance compares label
+distributions, not conditions.</p>
+<ul>{% for line in learning %}<li>{{ line }}</li>{% endfor %}</ul>
+</div>
+{% endif %}
 
 <h2>Results</h2>
 {% if tables %}
