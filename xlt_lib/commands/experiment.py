@@ -75,6 +75,8 @@ def _run(args: argparse.Namespace) -> int:
         flush=True,
     )
     for run in the_plan.runs:
+        for why in run.damaged:
+            print(f"  redo {run.spec.run_id}: damaged record: {why}", flush=True)
         for why in run.stale:
             print(f"  rerun {run.spec.run_id}: inputs changed: {why}", flush=True)
     noted = [run for run in the_plan.runs if run.notes and not run.execute]
