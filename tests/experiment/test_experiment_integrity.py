@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 from experiment_fakes import FAKE_EXPERIMENT, write_fake_notebooks
 
-from xlt_lib.experiment import execute, load_experiment, plan, records
+from xlt_lib.cli import main
+from xlt_lib.experiment import execute, executors, load_experiment, manifest, plan, records
+from xlt_lib.report import build
 
 
 @pytest.fixture
@@ -44,3 +48,71 @@ def test_a_damaged_record_is_set_aside_and_redone(setup) -> None:
     assert len(kept) == 1 and (kept[0] / records.PREDICTIONS).read_bytes() == damaged_bytes
     assert any("set aside damaged record" in line for line in lines)
     assert not plan(experiment).to_execute, "the redone record is whole; the set-aside one is not a run"
+
+
+def _failing_significance(folder: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "xlt", "display_name": "Python (xlt)", "language": "python"}
+    params = nbformat.v4.new_code_cell(
+        "experiment_dir = None\nalpha = 0.05\ncorrection = None\nn_resamples = 0\nseed = 0"
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("raise ValueError('planned significance failure')")]
+    nbformat.write(nb, folder / "significance.ipynb")
+
+
+def test_run_and_report_exit_nonzero_naming_what_failed(
+    setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19 case 5: a failed significance notebook used to leave `xlt run` and `xlt report` at 0."""
+    experiment, notebooks = setup
+    _failing_significance(notebooks)
+    monkeypatch.setattr(executors, "default_notebooks_dir", lambda: notebooks)
+    monkeypatch.setattr(build, "default_notebooks_dir", lambda: notebooks)
+    monkeypatch.setenv("XLT_REPORTS_DIR", str(tmp_path / "reports"))
+    assert main(["run", str(experiment.path), "--local"]) == 1
+    err = capsys.readouterr().err
+    assert "xlt run fake: FAILED: report: the significance notebook failed: ValueError" in err
+    assert main(["report", str(experiment.path)]) == 1
+    assert "xlt report fake: FAILED: report: the significance notebook failed" in capsys.readouterr().err
+    assert main(["report", str(experiment.path), "--no-significance"]) == 0
+
+    (tmp_path / "markers").mkdir()
+    (tmp_path / "markers" / f"fail-{plan(experiment).runs[0].spec.run_id}").touch()
+    assert main(["run", str(experiment.path), "--local", "--force", "--no-report"]) == 1
+    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    assert summary.startswith("xlt run fake: FAILED: failed intermediate-") and "blocked transfer-" in summary
+
+
+def test_check_lists_every_problem_with_its_fix(setup, capsys: pytest.CaptureFixture[str]) -> None:
+    experiment, notebooks = setup
+    assert main(["check", str(experiment.path)]) == 0  # nothing recorded yet is not a problem
+    assert execute(plan(experiment), notebooks_dir=notebooks, log=lambda _: None).ok
+    assert main(["check", str(experiment.path)]) == 0
+    assert "3 record(s) whole, 0 problem(s)" in capsys.readouterr().out
+
+    runs = plan(experiment).runs
+    parent, baseline, child = runs
+    shutil.rmtree(parent.run_dir / records.ENCODER)  # the README says encoders are large: users delete them
+    (baseline.run_dir / records.METRICS).write_text("{}")
+    assert main(["check", str(experiment.path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{parent.spec.run_id}: damaged: encoder/" in out and "redoes it" in out
+    assert f"{baseline.spec.run_id}: damaged: metrics.json" in out
+    assert f"{child.spec.run_id}: its parent {parent.spec.run_id}" in out and "redoes the parent" in out
+
+
+def test_check_reads_every_byte_where_a_plan_reads_heads(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large files (encoder weights) are verified by size and first MiB per plan, in full by `xlt check`."""
+    experiment, notebooks = setup
+    monkeypatch.setattr(manifest, "QUICK_HASH_LIMIT", 16)
+    assert execute(plan(experiment), notebooks_dir=notebooks, log=lambda _: None).ok
+    baseline = plan(experiment).runs[1]
+    path = baseline.run_dir / records.PREDICTIONS
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF  # a flipped byte past the head, same size
+    path.write_bytes(bytes(data))
+    assert plan(experiment).runs[1].state == "complete"
+    assert manifest.verify(baseline.run_dir, full=True) == [
+        "predictions.parquet is not the file the run wrote (sha256 differs)"
+    ]

@@ -29,7 +29,8 @@ from typing import Any
 
 from xlt_lib.errors import RunRecordError
 from xlt_lib.experiment import manifest, records
-from xlt_lib.experiment.grid import RunSpec
+from xlt_lib.experiment.config import Experiment
+from xlt_lib.experiment.grid import RunSpec, expand
 from xlt_lib.experiment.provenance import ProvenanceCache, check_run
 
 #: ``config.yaml`` fields that are labels, not identity (renaming them must not redo runs).
@@ -145,3 +146,82 @@ def check_record(spec: RunSpec, run_dir: Path, cache: ProvenanceCache, *, full: 
         return RecordCheck(damaged=damaged, notes=notes)
     provenance = check_run(run_dir, spec.model if spec.parent is None else None, cache, spec.data_dir)
     return RecordCheck(stale=provenance.stale, notes=notes + provenance.notes)
+
+
+# -- xlt check -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one run's record, and what to do about it."""
+
+    run_id: str
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.what}; fix: {self.fix}"
+
+
+@dataclass
+class CheckReport:
+    """What `check_experiment` found: problems, and how many records are whole or not there yet."""
+
+    problems: list[Problem] = field(default_factory=list)
+    whole: int = 0
+    missing: int = 0
+
+
+def check_experiment(experiment: Experiment, directory: Path, command: str) -> CheckReport:
+    """Verify every run record of ``experiment`` in full (every file's SHA-256, identity, provenance).
+
+    ``command`` is how the user reruns the experiment (``xlt run params/x.yaml``), for the fixes.
+    A phase-3 run whose parent's encoder is missing or damaged is a problem too: its
+    result no longer has the encoder it came from, and a rerun redoes both.
+    """
+    report = CheckReport()
+    cache = ProvenanceCache()
+    bad: set[str] = set()
+    for spec in expand(experiment):
+        run_dir = directory / spec.run_id
+        try:
+            state = records.run_state(run_dir, spec.identity)
+            check = check_record(spec, run_dir, cache, full=True) if state == "complete" else RecordCheck()
+        except RunRecordError as exc:
+            report.problems.append(
+                Problem(spec.run_id, str(exc), "restore it, or move it away and run " + command)
+            )
+            bad.add(spec.run_id)
+            continue
+        problems = [
+            *(
+                Problem(spec.run_id, f"damaged: {why}", f"{command} redoes it (the record is set aside)")
+                for why in check.damaged
+            ),
+            *(Problem(spec.run_id, f"stale: {why}", f"{command} reruns it") for why in check.stale),
+        ]
+        if state == "failed":
+            error = records.read_error(run_dir) or {}
+            problems.append(
+                Problem(
+                    spec.run_id,
+                    f"failed: {error.get('ename')}: {error.get('evalue')}",
+                    f"{command} reruns it",
+                )
+            )
+        elif state == "incomplete":
+            problems.append(Problem(spec.run_id, "interrupted (no metrics.json)", f"{command} reruns it"))
+        if spec.parent is not None and spec.parent in bad and state == "complete":
+            problems.append(
+                Problem(
+                    spec.run_id,
+                    f"its parent {spec.parent} (the encoder it was trained from) is missing or damaged",
+                    f"{command} redoes the parent and then this run",
+                )
+            )
+        report.problems += problems
+        if problems or state != "complete":
+            bad.add(spec.run_id)
+        if state == "missing":
+            report.missing += 1
+        elif not problems:
+            report.whole += 1
+    return report

@@ -85,6 +85,15 @@ def record_files(run_dir: Path, *, exclude: frozenset[str] = frozenset()) -> lis
     return out
 
 
+def record_dirs(run_dir: Path) -> list[str]:
+    """Relative POSIX paths of the record's folders (an encoder folder counts even when empty)."""
+    out = []
+    for root, dirs, _files in os.walk(run_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out += [(Path(root) / name).relative_to(run_dir).as_posix() for name in dirs]
+    return out
+
+
 def build(run_dir: Path, *, exclude: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
     """The manifest entries of the files now in ``run_dir``."""
     return {name: describe_file(run_dir / name) for name in record_files(run_dir, exclude=exclude)}
@@ -111,8 +120,11 @@ def verify(run_dir: Path, *, full: bool = False) -> list[str]:
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         return [f"{MANIFEST} is unreadable or lists no files"]
-    problems = []
+    gone = [name for name in manifest.get("dirs") or [] if not (run_dir / name).is_dir()]
+    problems = [f"{name}/ is missing" for name in gone]
     for name, entry in sorted(files.items()):
+        if any(name.startswith(f"{folder}/") for folder in gone):
+            continue  # inside a folder already reported missing
         path = run_dir / name
         if not isinstance(entry, dict) or "size" not in entry or "sha256" not in entry:
             problems.append(f"{MANIFEST}: bad entry for {name}")

@@ -347,7 +347,10 @@ def finish_run(
     text = json_text(metrics)
     files = manifest.build(run_dir, exclude=frozenset({METRICS, EXECUTED}))
     files[METRICS] = manifest.describe_bytes(text.encode("utf-8"))
-    atomic_write_json(run_dir / MANIFEST, {"format": manifest.RECORD_FORMAT, "files": files})
+    atomic_write_json(
+        run_dir / MANIFEST,
+        {"format": manifest.RECORD_FORMAT, "files": files, "dirs": manifest.record_dirs(run_dir)},
+    )
     return atomic_write_text(run_dir / METRICS, text)
 
 
