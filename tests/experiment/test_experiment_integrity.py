@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from experiment_fakes import FAKE_EXPERIMENT, write_fake_notebooks
 
 from xlt_lib.cli import main
+from xlt_lib.commands import experiment as experiment_commands
+from xlt_lib.errors import ConfigError
 from xlt_lib.experiment import execute, executors, load_experiment, manifest, plan, records
 from xlt_lib.report import build
 
@@ -116,3 +125,125 @@ def test_check_reads_every_byte_where_a_plan_reads_heads(setup, monkeypatch: pyt
     assert manifest.verify(baseline.run_dir, full=True) == [
         "predictions.parquet is not the file the run wrote (sha256 differs)"
     ]
+
+
+def test_a_max_length_too_short_for_qa_windows_is_refused_by_validation(tmp_path: Path) -> None:
+    """Issue 19: ``max_length: 48`` used to start the run and panic in the QA tokenizer (stride vs. max_len)."""
+    document = yaml.safe_load(FAKE_EXPERIMENT)
+    document["intermediate_tasks"] = [{"multitask": {"name": "mt", "tasks": ["mnli", "tydiqa_en"]}}]
+    document["settings"]["max_length"] = 48
+    path = tmp_path / "fake.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(
+        ConfigError, match=r"settings.max_length: max_length=48 cannot work for .*'tydiqa_en'.* 64"
+    ):
+        load_experiment(path)
+    document["settings"]["max_length"] = (
+        64  # params/multitask.yaml's value: enough for every mirrored question
+    )
+    path.write_text(yaml.safe_dump(document))
+    load_experiment(path)
+    document["settings"]["doc_stride"] = 30
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match="smallest value that works is 73"):
+        load_experiment(path)
+
+
+def test_a_full_disk_while_saving_the_executed_notebook_names_it_and_records_the_failure(
+    setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: papermill's plain writes left half a notebook, no file name and no error.json."""
+    experiment, notebooks = setup
+    monkeypatch.setenv(records.FAULT_ENOSPC_VARIABLE, records.EXECUTED)  # as a full disk, for that file
+    the_plan = plan(experiment)
+    summary = execute(the_plan, notebooks_dir=notebooks, log=lambda _: None)
+    assert {o.status for o in summary.outcomes} == {"failed", "blocked"}
+    phase2 = the_plan.runs[0].run_dir
+    error = records.read_error(phase2)
+    assert "No space left on device" in error["evalue"] and str(phase2 / records.EXECUTED) in error["evalue"]
+    assert not (phase2 / records.EXECUTED).exists() and not list(phase2.glob(".*.tmp"))
+
+
+def test_a_truncated_phase_notebook_is_named_even_by_dry_run(
+    setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    experiment, notebooks = setup
+    broken = tmp_path / "broken-notebooks"
+    shutil.copytree(notebooks, broken)
+    text = (broken / "transfer.ipynb").read_text()
+    (broken / "transfer.ipynb").write_text(text[: len(text) // 2])
+    monkeypatch.setattr(experiment_commands, "default_notebooks_dir", lambda: broken)
+    assert main(["run", str(experiment.path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken / 'transfer.ipynb'}: not a valid notebook" in err and "git checkout" in err
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_a_read_only_runs_or_reports_folder_is_a_named_error(
+    setup, command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    experiment, _notebooks = setup
+    where = "/mnt/ro/runs/fake" if command == "run" else "/mnt/ro/reports/fake/index.html"
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), where)
+
+    target = experiment_commands.execute if command == "run" else experiment_commands.build_report
+    monkeypatch.setattr(experiment_commands, target.__name__, refuse)
+    assert main([command, str(experiment.path)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {where}: read-only file system" in err and "Traceback" not in err
+
+
+_INTERRUPTIBLE = """\
+import sys
+from pathlib import Path
+from xlt_lib.cli import main
+from xlt_lib.experiment import executors, runner
+runner.default_notebooks_dir = executors.default_notebooks_dir = lambda: Path(sys.argv[1])
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_ctrl_c_leaves_one_line_and_no_kernel_traceback(setup, tmp_path: Path) -> None:
+    """Issue 19: Ctrl-C during a run printed a ZMQError traceback from the notebook kernel."""
+    experiment, notebooks = setup
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    run_dir = plan(experiment).runs[0].run_dir
+    (markers / f"sleep-{run_dir.name}").touch()
+    env = {
+        **os.environ,
+        "XLT_TEST_MARKERS": str(markers),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    runner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _INTERRUPTIBLE,
+            str(notebooks),
+            "run",
+            str(experiment.path),
+            "--local",
+            "--no-report",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (run_dir / "started").exists():
+            assert runner.poll() is None and time.monotonic() < deadline, "the run never started"
+            time.sleep(0.2)
+        time.sleep(1.0)
+        os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        _out, err = runner.communicate(timeout=120)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert runner.returncode == 130
+    assert err.strip() == "xlt run: interrupted", err

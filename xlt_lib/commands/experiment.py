@@ -17,8 +17,10 @@ from xlt_lib.errors import ConfigError, RunRecordError, StorageError
 from xlt_lib.experiment import execute, load_experiment, plan
 from xlt_lib.experiment.config import ExecutorSpec
 from xlt_lib.experiment.describe import describe_plan
+from xlt_lib.experiment.grid import PHASE_NOTEBOOKS
 from xlt_lib.experiment.integrity import check_experiment
-from xlt_lib.experiment.runner import experiment_dir
+from xlt_lib.experiment.notebook_files import check_notebooks
+from xlt_lib.experiment.runner import default_notebooks_dir, experiment_dir
 from xlt_lib.report import build_report
 
 #: errno values that mean "this file system will not take the write": named, never a traceback.
@@ -110,6 +112,10 @@ def _executor(args: argparse.Namespace, default: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment)
     the_plan = plan(experiment, force=args.force)
+    check_notebooks(
+        default_notebooks_dir() / PHASE_NOTEBOOKS[phase]
+        for phase in {run.spec.phase for run in the_plan.to_execute}
+    )
     if args.dry_run:
         print(describe_plan(the_plan))
         return 0

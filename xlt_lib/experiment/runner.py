@@ -31,6 +31,7 @@ from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Experiment
 from xlt_lib.experiment.grid import PHASE_NOTEBOOKS, RunSpec, expand
 from xlt_lib.experiment.integrity import RecordCheck, check_record
+from xlt_lib.experiment.notebook_files import atomic_output
 from xlt_lib.experiment.provenance import ProvenanceCache
 from xlt_lib.paths import repo_root, runs_dir
 
@@ -202,7 +203,7 @@ def execute_run(
         with batch_environment():
             papermill.execute_notebook(
                 str(notebook),
-                str(run_dir / records.EXECUTED),
+                atomic_output(run_dir / records.EXECUTED),  # each save whole (a full disk, a kill)
                 parameters=notebook_parameters(spec, run_dir, parent_dir),
                 kernel_name=KERNEL_NAME,
                 cwd=str(notebooks_dir),
@@ -211,7 +212,9 @@ def execute_run(
                 # ipykernel warns on every start that a local TCP kernel is unencrypted (as every
                 # kernel a Jupyter server starts is); once per run it drowns the progress lines.
                 # Errors raised by cells are unaffected: they travel as outputs, not kernel logs.
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # CRITICAL, not ERROR: on Ctrl-C the runner closes the kernel's sockets while it is
+                # replying, and its "Exception in message handler ... ZMQError" reached the terminal.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
     except PapermillExecutionError as exc:
         evalue = _clean(exc.evalue)
