@@ -54,7 +54,7 @@ def identity_mismatches(config: dict[str, Any], spec: RunSpec) -> list[str]:
     for key, value in expected.items():
         if key in LABEL_FIELDS or (key == "intermediate" and spec.multitask is not None):
             continue  # a multi-task entry's name is a label; its tasks are in `identity`
-        if config.get(key) != value:
+        if key in config and config[key] != value:  # absent: written by an older xlt, not an edit
             out.append(key)
     return out
 
