@@ -36,3 +36,7 @@ class RunRecordError(XltError):
 
 class TrainingError(XltError):
     """Training cannot go on (for example, a non-finite loss)."""
+
+
+class StorageError(XltError):
+    """A file cannot be written: read-only or full file system, no permission (names the file)."""

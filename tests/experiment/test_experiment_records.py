@@ -49,7 +49,8 @@ def test_finish_run_writes_metrics_last(tmp_path: Path, monkeypatch: pytest.Monk
     records.finish_run(
         tmp_path, {"phase": "transfer"}, environment={"start_time": "t0", "end_time": None}, predictions=frame
     )
-    assert order == [records.PREDICTIONS, records.ENV, records.METRICS]
+    # manifest.json (issue 19) comes just before metrics.json, which stays last
+    assert order == [records.PREDICTIONS, records.ENV, records.MANIFEST, records.METRICS]
     assert json.loads((tmp_path / records.ENV).read_text())["end_time"] is not None
     assert pd.read_parquet(tmp_path / records.PREDICTIONS).equals(frame)
 

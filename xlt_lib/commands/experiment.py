@@ -7,14 +7,51 @@ by the functions that execute and render notebooks.
 from __future__ import annotations
 
 import argparse
+import errno
+import functools
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from xlt_lib.errors import ConfigError
+from xlt_lib.errors import ConfigError, RunRecordError, StorageError
 from xlt_lib.experiment import execute, load_experiment, plan
 from xlt_lib.experiment.config import ExecutorSpec
 from xlt_lib.experiment.describe import describe_plan
+from xlt_lib.experiment.grid import PHASE_NOTEBOOKS
+from xlt_lib.experiment.integrity import check_experiment
+from xlt_lib.experiment.notebook_files import check_notebooks
+from xlt_lib.experiment.runner import default_notebooks_dir, experiment_dir
 from xlt_lib.report import build_report
+
+#: errno values that mean "this file system will not take the write": named, never a traceback.
+_STORAGE_ERRNOS = {
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+}
+
+
+def _named_storage_errors(
+    handler: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """Turn a write refused by the file system into a `StorageError` naming the file and the way out."""
+
+    @functools.wraps(handler)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except OSError as exc:
+            if exc.errno not in _STORAGE_ERRNOS:
+                raise
+            where = exc.filename or "a run or report file"
+            raise StorageError(
+                f"cannot write {where}: {_STORAGE_ERRNOS[exc.errno]}; free space or make it writable, "
+                "or point XLT_RUNS_DIR / XLT_REPORTS_DIR at a writable folder"
+            ) from exc
+
+    return wrapper
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +74,7 @@ def register(subparsers: Any) -> None:
         "--workers", type=int, metavar="N", help="run N local worker processes (overrides executor)"
     )
     run.add_argument("--no-report", action="store_true", help="do not render the report afterwards")
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=_named_storage_errors(_run))
 
     report = subparsers.add_parser(
         "report",
@@ -49,7 +86,17 @@ def register(subparsers: Any) -> None:
     report.add_argument(
         "--no-significance", action="store_true", help="skip running notebooks/significance.ipynb"
     )
-    report.set_defaults(handler=_report)
+    report.set_defaults(handler=_named_storage_errors(_report))
+
+    check = subparsers.add_parser(
+        "check",
+        help="verify every run record of an experiment (files, identity, provenance, parent encoders)",
+        description="Verify each run record in full: every file against its manifest (SHA-256), config.yaml "
+        "against the run id, inputs against the recorded provenance, and each phase-3 run's parent encoder. "
+        "Lists every problem with its fix; exits 1 when there is any.",
+    )
+    check.add_argument("experiment", help="the experiment file, e.g. params/demo.yaml")
+    check.set_defaults(handler=_check)
 
 
 def _executor(args: argparse.Namespace, default: Any) -> Any:
@@ -65,6 +112,10 @@ def _executor(args: argparse.Namespace, default: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment)
     the_plan = plan(experiment, force=args.force)
+    check_notebooks(
+        default_notebooks_dir() / PHASE_NOTEBOOKS[phase]
+        for phase in {run.spec.phase for run in the_plan.to_execute}
+    )
     if args.dry_run:
         print(describe_plan(the_plan))
         missing = the_plan.preflight.missing
@@ -83,6 +134,8 @@ def _run(args: argparse.Namespace) -> int:
         flush=True,
     )
     for run in the_plan.runs:
+        for why in run.damaged:
+            print(f"  redo {run.spec.run_id}: damaged record: {why}", flush=True)
         for why in run.stale:
             print(f"  rerun {run.spec.run_id}: inputs changed: {why}", flush=True)
     noted = [run for run in the_plan.runs if run.notes and not run.execute]
@@ -101,14 +154,52 @@ def _run(args: argparse.Namespace) -> int:
     for outcome in summary.outcomes:
         if outcome.status in ("failed", "blocked"):
             print(f"  {outcome.status}: {outcome.run_id}: {outcome.message}", file=sys.stderr)
+    failures = [
+        f"{outcome.status} {outcome.run_id}"
+        for outcome in summary.outcomes
+        if outcome.status in ("failed", "blocked")
+    ]
     if not args.no_report:
-        index = build_report(experiment, log=lambda line: print(line, flush=True))
+        problems: list[str] = []
+        index = build_report(experiment, log=lambda line: print(line, flush=True), problems=problems)
         print(f"report: {index}")
-    return 0 if summary.ok else 1
+        failures += problems
+    return _exit_status(f"xlt run {experiment.name}", failures)
+
+
+def _exit_status(command: str, failures: list[str]) -> int:
+    """0 when nothing failed; else 1, after one line on stderr naming everything that failed."""
+    if not failures:
+        return 0
+    print(f"{command}: FAILED: {'; '.join(failures)}", file=sys.stderr, flush=True)
+    return 1
 
 
 def _report(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment)
-    index = build_report(experiment, significance=not args.no_significance, log=print)
+    damaged = [run for run in plan(experiment).runs if run.state == "damaged"]
+    if damaged:
+        names = "; ".join(f"{run.spec.run_id}: {run.damaged[0]}" for run in damaged)
+        raise RunRecordError(
+            f"{len(damaged)} run record(s) are damaged ({names}); `xlt run {args.experiment}` redoes them "
+            f"(`xlt check {args.experiment}` lists every problem)"
+        )
+    problems: list[str] = []
+    index = build_report(experiment, significance=not args.no_significance, log=print, problems=problems)
     print(f"report: {index}")
-    return 0
+    return _exit_status(f"xlt report {experiment.name}", problems)
+
+
+def _check(args: argparse.Namespace) -> int:
+    experiment = load_experiment(args.experiment)
+    directory = experiment_dir(experiment)
+    report = check_experiment(experiment, directory, f"`xlt run {args.experiment}`")
+    for problem in report.problems:
+        print(f"  {problem}")
+    total = report.whole + report.missing + len({problem.run_id for problem in report.problems})
+    print(
+        f"xlt check {experiment.name}: {report.whole} record(s) whole, {len(report.problems)} problem(s), "
+        f"{report.missing} run(s) not recorded yet, of {total} ({directory})",
+        file=sys.stderr if report.problems else sys.stdout,
+    )
+    return 1 if report.problems else 0

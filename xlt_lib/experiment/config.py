@@ -47,6 +47,7 @@ from xlt_lib.errors import ConfigError, XltError
 from xlt_lib.experiment.task_files import register_task_files
 from xlt_lib.experiment.yamlio import load_yaml, plain
 from xlt_lib.significance import SignificanceSettings
+from xlt_lib.tasks.formats import get_format
 from xlt_lib.tasks.registry import get_task, task_names
 from xlt_lib.training.multitask_spec import KEYS, SAMPLERS, MultiTaskSpec, available_intermediate_tasks
 from xlt_lib.training.settings import TrainingSettings
@@ -256,6 +257,15 @@ class _Parser:
                 }
                 target.overrides["epochs_by_task"] = {**by_task, target.task: target.overrides["epochs"]}
             self._training_settings({**transfer_settings, **target.overrides}, ("targets", i))
+            target_settings = TrainingSettings.from_dict({**transfer_settings, **target.overrides}).to_dict()
+            self._check_max_length([target.task], target_settings, ("targets", i, "max_length"), "target")
+        phase2 = [
+            name for entry in tasks for name in (entry.tasks if isinstance(entry, MultiTaskSpec) else [entry])
+        ]
+        if needs_intermediate:
+            self._check_max_length(
+                phase2, intermediate_settings, ("settings", "max_length"), "intermediate task"
+            )
         return Experiment(
             path=self.path,
             name=name,
@@ -547,6 +557,18 @@ class _Parser:
             profile_key = (*key, "profile") if "profile" in section else ("settings", "profile")
             resolved.append(self._training_settings({**common, **own}, key, phase_profile, profile_key))
         return resolved[0], resolved[1]
+
+    def _check_max_length(self, tasks: list[str], settings: dict[str, Any], key: KeyPath, role: str) -> None:
+        """Refuse a ``max_length`` a task's format cannot encode with (QA windows), naming the minimum."""
+        for task in dict.fromkeys(tasks):
+            task_format = get_format(get_task(task).format)
+            minimum = task_format.min_max_length(settings["doc_stride"])
+            if settings["max_length"] < minimum:
+                raise self.error(
+                    key,
+                    f"max_length={settings['max_length']} cannot work for {role} {task!r} ({task_format.name}: "
+                    f"{task_format.min_max_length_reason()}); the smallest value that works is {minimum}",
+                )
 
     def _check_values(self, values: dict[str, Any], key: KeyPath) -> None:
         """Check each setting on its own, so that an error names the key where it was written."""

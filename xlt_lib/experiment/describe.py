@@ -11,6 +11,7 @@ def _state(run_state: str, execute: bool) -> str:
         return "done, skip"
     return {
         "complete": "done, redo",
+        "damaged": "damaged: redo",
         "failed": "failed, rerun",
         "incomplete": "interrupted, rerun",
         "foreign": "foreign, replace",
@@ -68,9 +69,11 @@ def describe_plan(plan: Plan) -> str:
                     totals[key] += value
         if run.error is not None:
             errors[len(rows) - 1] = f"last error: {run.error.get('ename')}: {run.error.get('evalue')}"
-        elif run.stale or run.notes:
+        elif run.damaged or run.stale or run.notes:
             errors[len(rows) - 1] = "; ".join(
-                [f"inputs changed: {why}" for why in run.stale] + [f"note: {why}" for why in run.notes]
+                [f"damaged: {why}" for why in run.damaged]
+                + [f"inputs changed: {why}" for why in run.stale]
+                + [f"note: {why}" for why in run.notes]
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for i, row in enumerate(rows):

@@ -88,6 +88,9 @@ def execute(
         return summary
     progress = ProgressLog(len(pending), log)
     with experiment_lock(the_plan.directory):
+        for run in pending:
+            if run.state == "damaged" and run.run_dir.exists():
+                log(f"set aside damaged record {run.spec.run_id} -> {records.set_aside(run.run_dir)}")
         outcomes = dispatch(executor, the_plan, pending, notebooks_dir, progress)
     summary.outcomes.extend(outcomes)
     return summary

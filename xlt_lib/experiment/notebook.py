@@ -21,6 +21,7 @@ from xlt_lib.codeswitch.dictionary import default_dictionary_path
 from xlt_lib.errors import ConfigError, RunRecordError, XltError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Target
+from xlt_lib.experiment.provenance import data_source
 from xlt_lib.experiment.task_files import register_task_files
 from xlt_lib.experiment.yamlio import plain
 from xlt_lib.model.identity import model_identity
@@ -317,6 +318,7 @@ def start_run(inputs: PhaseInputs) -> dict[str, Any]:
     environment = records.start_environment(model_identity=model_identity(inputs.source))
     environment["data"] = _data_checksums(inputs)
     environment["data_dir"] = inputs.data_dir
+    environment["data_source"] = data_source(resolve_data_dir(inputs.data_dir))
     records.write_environment(inputs.run_dir, environment)
     return environment
 

@@ -10,6 +10,12 @@ the planner compares them with the present before it skips a run:
 
 * a changed or missing data/dictionary file, changed model weights or another xlt
   version make the run **stale**: it is rerun, and the reason is printed;
+* a run recorded under another data source (``XLT_DATA_DIR`` or the mirror switched,
+  the hub instead of files) is **stale** too: the run id hashes the experiment's
+  ``data_dir`` key, which is ``null`` when the directory comes from the environment,
+  so the resolved directory recorded in ``env.json["data_source"]`` is compared with
+  the one this plan resolves (records older than that field are judged by where
+  their recorded data files lie);
 * another git commit of the same xlt version is only **noted** (a commit that touched
   nothing the run uses would otherwise redo days of work): the note names both
   commits, and ``--force`` reruns everything.
@@ -30,6 +36,7 @@ from xlt_lib.checksums import file_sha256
 from xlt_lib.errors import XltError
 from xlt_lib.experiment import records
 from xlt_lib.model.identity import model_identity
+from xlt_lib.paths import data_dir as resolve_data_dir
 
 
 @dataclass
@@ -47,6 +54,17 @@ class ProvenanceCache:
     _sha: dict[str, str | None] = field(default_factory=dict)
     _models: dict[str, Any] = field(default_factory=dict)
     _code: dict[str, Any] | None = None
+    _roots: dict[str | None, Path | None] = field(default_factory=dict)
+
+    def data_root(self, data_dir: str | None) -> Path | None:
+        """The data directory a run with this ``data_dir`` key reads today (``None``: the hub).
+
+        Raises `DataError` for a named directory that does not exist (``XLT_DATA_DIR=/typo``):
+        a plan must not judge results against data it cannot see.
+        """
+        if data_dir not in self._roots:
+            self._roots[data_dir] = resolve_data_dir(data_dir)
+        return self._roots[data_dir]
 
     def sha256(self, path: str) -> str | None:
         if path not in self._sha:
@@ -78,7 +96,51 @@ def _comparable_model(identity: Any) -> Any:
     return {key: value for key, value in identity.items() if key not in ("path", "name")}
 
 
-def check_run(run_dir: Path, model: str | None, cache: ProvenanceCache) -> ProvenanceCheck:
+def data_source(root: Path | None) -> dict[str, Any]:
+    """What ``env.json["data_source"]`` records: a local directory, or the Hugging Face hub."""
+    return {"kind": "hub"} if root is None else {"kind": "local", "dir": str(root)}
+
+
+def _describe_source(source: Any) -> str:
+    if isinstance(source, dict) and source.get("kind") == "local":
+        return str(source.get("dir"))
+    return "the Hugging Face hub" if isinstance(source, dict) else repr(source)
+
+
+def _relative(file: str, root: Path | None) -> str:
+    """A data file as ``task/file`` under the data directory when it lies there, else as recorded."""
+    if root is not None:
+        try:
+            return Path(file).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return file
+
+
+def _data_source_changes(env: dict[str, Any], root: Path | None) -> list[str]:
+    """Why the recorded data source is not the present one (empty: it is)."""
+    recorded = env.get("data_source")
+    present = data_source(root)
+    if recorded is not None:
+        if recorded != present:
+            return [f"data dir changed: {_describe_source(recorded)} -> {_describe_source(present)}"]
+        return []
+    # A record from before data_source: judge by where its data files were read.
+    files = [Path(name) for name in (env.get("data") or {})]
+    if not files:
+        return []
+    if root is None:
+        return [f"data dir changed: {files[0].parent} -> the Hugging Face hub"]
+    outside = [file for file in files if not file.is_relative_to(root)]
+    data_files = [file for file in outside if "dictionaries" not in file.parts]  # named ones live anywhere
+    if data_files:
+        return [f"data dir changed: {data_files[0].parent} -> {root}"]
+    return []
+
+
+def check_run(
+    run_dir: Path, model: str | None, cache: ProvenanceCache, data_dir: str | None = None
+) -> ProvenanceCheck:
     """Compare a complete run's ``env.json`` with the present.
 
     ``model`` is the model the run started from (``None`` for a phase-3 run on a
@@ -98,12 +160,17 @@ def check_run(run_dir: Path, model: str | None, cache: ProvenanceCache) -> Prove
         check.stale.append(f"{records.ENV} is not a JSON object")
         return check
 
+    root = cache.data_root(data_dir)
+    check.stale += _data_source_changes(env, root)
     for file, digest in sorted((env.get("data") or {}).items()):
         now = cache.sha256(file)
+        name = _relative(file, root)
         if now is None:
-            check.stale.append(f"input file {file} is gone")
+            check.stale.append(f"data: {name} is missing (input file {file} is gone)")
         elif now != digest:
-            check.stale.append(f"input file {file} changed (sha256 {digest[:12]} -> {now[:12]})")
+            check.stale.append(
+                f"data: {name} changed (input file {file}, sha256 {digest[:12]} -> {now[:12]})"
+            )
 
     if model is not None and env.get("model") is not None:
         recorded, present = _comparable_model(env["model"]), _comparable_model(cache.model(model))

@@ -7,6 +7,7 @@ Layout (ARCHITECTURE.md, "One run's record")::
     executed.ipynb       the notebook as papermill ran it, errors included
     predictions.parquet  phase 3: id, language, gold, prediction
     encoder/             phase 2: the trained encoder
+    manifest.json        size and SHA-256 of every file above and of metrics.json (`manifest`)
     metrics.json         written LAST and atomically: its presence means "complete"
     error.json           why the last attempt failed (removed when a new attempt starts)
 
@@ -36,6 +37,7 @@ import yaml
 from xlt_lib.atomic import FAULT_ENOSPC_VARIABLE as FAULT_ENOSPC_VARIABLE  # re-exported for tests and workers
 from xlt_lib.atomic import atomic_write, atomic_write_text
 from xlt_lib.errors import RunRecordError
+from xlt_lib.experiment import manifest
 from xlt_lib.paths import repo_root
 
 CONFIG = "config.yaml"
@@ -45,6 +47,9 @@ ERROR = "error.json"
 EXECUTED = "executed.ipynb"
 PREDICTIONS = "predictions.parquet"
 ENCODER = "encoder"
+MANIFEST = manifest.MANIFEST
+#: Where `set_aside` keeps damaged records (the report and the planner skip ``_``-folders).
+SET_ASIDE = "_damaged"
 
 #: Packages whose versions can change a result; recorded in env.json.
 TRACKED_PACKAGES = (
@@ -67,10 +72,15 @@ TRACKED_PACKAGES = (
 
 
 # -- atomic writing (xlt_lib.atomic) ------------------------------------------------
+
+
+def json_text(value: Any) -> str:
+    """The text `atomic_write_json` writes for ``value``."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
 def atomic_write_json(path: str | os.PathLike[str], value: Any) -> Path:
-    return atomic_write_text(
-        path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
-    )
+    return atomic_write_text(path, json_text(value))
 
 
 def atomic_write_yaml(path: str | os.PathLike[str], value: Any) -> Path:
@@ -128,6 +138,20 @@ def run_state(run_dir: Path, identity: dict[str, Any]) -> str:
     if (run_dir / ERROR).is_file():
         return "failed"
     return "incomplete" if any(run_dir.iterdir()) else "missing"
+
+
+def set_aside(run_dir: Path) -> Path:
+    """Move a damaged record to ``<experiment>/_damaged/<run-id>-<UTC time>/`` (kept, never deleted).
+
+    The run is then redone in a fresh folder; the old files stay for whoever wants to
+    know what happened to them.
+    """
+    run_dir = Path(run_dir)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = run_dir.parent / SET_ASIDE / f"{run_dir.name}-{stamp}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(run_dir, target)
+    return target
 
 
 def reset_run_dir(run_dir: Path) -> None:
@@ -238,6 +262,7 @@ def start_environment(*, model_identity: dict[str, Any] | None = None) -> dict[s
         "device": device_info(),
         "model": model_identity,
         "data": [],
+        "record_format": manifest.RECORD_FORMAT,
         "slurm_job_id": os.environ.get("SLURM_ARRAY_JOB_ID", os.environ.get("SLURM_JOB_ID")),
         "slurm_array_task_id": os.environ.get("SLURM_ARRAY_TASK_ID"),
     }
@@ -254,7 +279,12 @@ def finish_run(
     environment: dict[str, Any] | None = None,
     predictions: Any = None,
 ) -> Path:
-    """Write predictions and env.json, then ``metrics.json`` last: the run is complete only now."""
+    """Write predictions, env.json and the manifest, then ``metrics.json`` last: the run is complete only now.
+
+    The manifest lists every file now in the run directory (the executed notebook, still
+    being written by papermill, is added by the runner afterwards: `add_to_manifest`)
+    and ``metrics.json`` by the bytes about to be written.
+    """
     run_dir = Path(run_dir)
     if predictions is not None:
         atomic_write(run_dir / PREDICTIONS, lambda tmp: predictions.to_parquet(tmp, index=False))
@@ -264,4 +294,21 @@ def finish_run(
     # recorded it as failed meanwhile; the attempt did finish, so that record goes.
     with contextlib.suppress(FileNotFoundError):
         (run_dir / ERROR).unlink()
-    return atomic_write_json(run_dir / METRICS, metrics)
+    text = json_text(metrics)
+    files = manifest.build(run_dir, exclude=frozenset({METRICS, EXECUTED}))
+    files[METRICS] = manifest.describe_bytes(text.encode("utf-8"))
+    atomic_write_json(
+        run_dir / MANIFEST,
+        {"format": manifest.RECORD_FORMAT, "files": files, "dirs": manifest.record_dirs(run_dir)},
+    )
+    return atomic_write_text(run_dir / METRICS, text)
+
+
+def add_to_manifest(run_dir: Path, name: str) -> None:
+    """Add a file written after ``metrics.json`` (the executed notebook) to a complete run's manifest."""
+    run_dir = Path(run_dir)
+    current = manifest.read(run_dir)
+    if not current or not isinstance(current.get("files"), dict) or not (run_dir / name).is_file():
+        return
+    files = {**current["files"], name: manifest.describe_file(run_dir / name)}
+    atomic_write_json(run_dir / MANIFEST, {**current, "files": files})

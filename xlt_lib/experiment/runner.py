@@ -30,9 +30,11 @@ from xlt_lib.errors import RunRecordError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Experiment
 from xlt_lib.experiment.grid import PHASE_NOTEBOOKS, RunSpec, expand
+from xlt_lib.experiment.integrity import RecordCheck, check_record
+from xlt_lib.experiment.notebook_files import atomic_output
 from xlt_lib.experiment.preflight import Preflight
 from xlt_lib.experiment.preflight import check as check_inputs
-from xlt_lib.experiment.provenance import ProvenanceCache, ProvenanceCheck, check_run
+from xlt_lib.experiment.provenance import ProvenanceCache
 from xlt_lib.paths import repo_root, runs_dir
 
 #: Environment for batch kernels: no progress bars (tqdm under papermill prints a line per update).
@@ -63,13 +65,15 @@ class PlannedRun:
 
     spec: RunSpec
     run_dir: Path
-    state: str  # complete | failed | incomplete | missing | foreign (--force only)
+    state: str  # complete | damaged | failed | incomplete | missing | foreign (--force only)
     execute: bool
     error: dict[str, Any] | None = None
     #: Why a complete run is rerun although its id matches (its inputs' bytes changed).
     stale: list[str] = field(default_factory=list)
     #: Provenance differences that do not force a rerun (another git commit).
     notes: list[str] = field(default_factory=list)
+    #: Why a record with metrics.json is not whole (`xlt_lib.experiment.integrity`): redone, set aside.
+    damaged: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -101,10 +105,12 @@ class RunOutcome:
 def plan(experiment: Experiment, *, force: bool = False, runs_root: Path | None = None) -> Plan:
     """Expand ``experiment`` and decide, run by run, what this invocation executes.
 
-    A complete run is skipped unless ``force``, its parent reruns, or its recorded
-    inputs (data and dictionary bytes, model weights, xlt version) differ from the
-    present ones (`xlt_lib.experiment.provenance`). A directory holding another run's
-    records raises `RunRecordError`, except with ``force``, which replaces it.
+    A complete run is skipped unless ``force``, its parent reruns, its files differ
+    from its manifest (state ``damaged``), or its recorded inputs (data source and
+    bytes, model weights, xlt version) differ from the present ones
+    (`xlt_lib.experiment.integrity`). A directory holding another run's records, or a
+    ``config.yaml`` edited against its run id, raises `RunRecordError`, except with
+    ``force``, which replaces it.
     ``Plan.preflight`` resolves every input of the runs to execute; `xlt run` stops
     on anything missing before the first run starts.
     """
@@ -113,20 +119,22 @@ def plan(experiment: Experiment, *, force: bool = False, runs_root: Path | None 
     cache = ProvenanceCache()
     for spec in expand(experiment):
         run_dir = directory / spec.run_id
+        check = RecordCheck()
         try:
             state = records.run_state(run_dir, spec.identity)
+            if state == "complete" and not force:
+                check = check_record(spec, run_dir, cache)
         except RunRecordError:
             if not force:
                 raise
-            state = "foreign"
+            state, check = "foreign", RecordCheck()
+        if check.damaged:
+            state = "damaged"
         parent_reruns = spec.parent is not None and planned[spec.parent].execute
-        check = ProvenanceCheck()
-        if state == "complete" and not force:
-            check = check_run(run_dir, spec.model if spec.parent is None else None, cache)
         execute = force or state != "complete" or parent_reruns or bool(check.stale)
         error = records.read_error(run_dir) if state == "failed" else None
         planned[spec.run_id] = PlannedRun(
-            spec, run_dir, state, execute, error, stale=check.stale, notes=check.notes
+            spec, run_dir, state, execute, error, stale=check.stale, notes=check.notes, damaged=check.damaged
         )
     runs = list(planned.values())
     return Plan(experiment, directory, runs, check_inputs(run.spec for run in runs if run.execute))
@@ -203,7 +211,7 @@ def execute_run(
         with batch_environment():
             papermill.execute_notebook(
                 str(notebook),
-                str(run_dir / records.EXECUTED),
+                atomic_output(run_dir / records.EXECUTED),  # each save whole (a full disk, a kill)
                 parameters=notebook_parameters(spec, run_dir, parent_dir),
                 kernel_name=KERNEL_NAME,
                 cwd=str(notebooks_dir),
@@ -212,7 +220,9 @@ def execute_run(
                 # ipykernel warns on every start that a local TCP kernel is unencrypted (as every
                 # kernel a Jupyter server starts is); once per run it drowns the progress lines.
                 # Errors raised by cells are unaffected: they travel as outputs, not kernel logs.
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # CRITICAL, not ERROR: on Ctrl-C the runner closes the kernel's sockets while it is
+                # replying, and its "Exception in message handler ... ZMQError" reached the terminal.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
     except PapermillExecutionError as exc:
         evalue = _clean(exc.evalue)
@@ -235,6 +245,8 @@ def execute_run(
         message = f"{notebook.name} finished without writing {records.METRICS}"
         records.write_error_quietly(run_dir, ename="IncompleteRun", evalue=message)
         return RunOutcome(spec.run_id, "failed", time.monotonic() - started, f"IncompleteRun: {message}")
+    with contextlib.suppress(OSError):  # the notebook is a log: a manifest without it still verifies
+        records.add_to_manifest(run_dir, records.EXECUTED)
     return RunOutcome(spec.run_id, "complete", time.monotonic() - started)
 
 

@@ -247,8 +247,13 @@ def build_report(
     reports_root: Path | None = None,
     notebooks_dir: Path | None = None,
     log: Log = print,
+    problems: list[str] | None = None,
 ) -> Path:
-    """Render every executed notebook and write the experiment's ``index.html``; returns its path."""
+    """Render every executed notebook and write the experiment's ``index.html``; returns its path.
+
+    ``problems``, when given, receives one line per failure of the report itself (the
+    significance notebook failed or could not run), for the command's exit status.
+    """
     import jinja2
 
     the_plan: Plan = plan(experiment, runs_root=runs_root)
@@ -309,6 +314,8 @@ def build_report(
             message = "No significance report: no completed phase-3 runs yet."
         else:
             link, message = run_significance(experiment, the_plan.directory, out, notebooks_dir)
+            if message and problems is not None and not message.startswith("No significance report"):
+                problems.append(f"report: {message}")
     page = (
         jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
         .from_string(INDEX_TEMPLATE)

@@ -97,6 +97,18 @@ class TaskFormat:
     selection_scale: float = 1.0
     summary_metrics: tuple[str, ...] = ("accuracy",)
 
+    def min_max_length(self, doc_stride: int | None) -> int:
+        """The smallest ``max_length`` this format can encode with (1: any; QA windows need more).
+
+        ``doc_stride`` is the setting (``None``: a third of ``max_length``). Checked when an
+        experiment is validated, so an impossible setting is refused before a run starts.
+        """
+        return 1
+
+    def min_max_length_reason(self) -> str:
+        """Why `min_max_length` is what it is, for the error message."""
+        return ""
+
     def __repr__(self) -> str:
         return f"<task format {self.name}>"
 

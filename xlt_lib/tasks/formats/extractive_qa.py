@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from transformers import EvalPrediction, PreTrainedTokenizerBase
 
 
+#: Tokens a question may take in a window (besides the 3 special tokens of a pair, `PAIR_SPECIAL_TOKENS`).
+#: Questions are not truncated (as in ``run_qa.py``). The longest English questions of the offline
+#: mirror, in the offline tokenizer: XQuAD 37, MLQA 35, TyDiQA-GoldP 33 tokens. A window's context
+#: part (``max_length`` minus the question) must be longer than the stride, or the fast tokenizer
+#: panics ("stride must be less than max_len") after the run has started.
+QUESTION_TOKENS = 39
+PAIR_SPECIAL_TOKENS = 3
+
+
 class ExtractiveQA(TaskFormat):
     name = "extractive_qa"
     canonical_columns = ("id", "language", "question", "context", "answers")
@@ -28,6 +37,23 @@ class ExtractiveQA(TaskFormat):
     selection_metric = "f1"
     selection_scale = 100.0
     summary_metrics = ("f1", "exact_match")
+
+    def min_max_length(self, doc_stride: int | None) -> int:
+        """Smallest ``max_length`` whose context part (after a long question) exceeds the stride."""
+        reserved = QUESTION_TOKENS + PAIR_SPECIAL_TOKENS
+        if doc_stride is not None:
+            return reserved + doc_stride + 1
+        length = reserved + 1  # stride = max_length // 3
+        while length - reserved <= length // 3:
+            length += 1
+        return length
+
+    def min_max_length_reason(self) -> str:
+        return (
+            f"a question/context window reserves {QUESTION_TOKENS} question tokens and "
+            f"{PAIR_SPECIAL_TOKENS} special tokens, and its context part must be longer than doc_stride "
+            "(a third of max_length unless set)"
+        )
 
     def features(self, task: FormatTask, labels: tuple[str, ...]) -> Any:
         from datasets import Features, List, Value
