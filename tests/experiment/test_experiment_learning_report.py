@@ -9,6 +9,7 @@ import pytest
 from experiment_fakes import FAKE_EXPERIMENT
 from fake_notebooks import write_fake_notebooks
 
+from xlt_lib.cli import main
 from xlt_lib.experiment import execute, load_experiment, plan, records
 from xlt_lib.report.build import build_report
 from xlt_lib.report.learning import learning_warnings
@@ -52,7 +53,7 @@ else:
 
 
 def test_a_constant_run_is_flagged_warned_about_and_named_at_the_top_of_the_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("XLT_RUNS_DIR", str(tmp_path / "runs"))
     notebooks = write_fake_notebooks(tmp_path / "notebooks", BODY)
@@ -85,6 +86,11 @@ def test_a_constant_run_is_flagged_warned_about_and_named_at_the_top_of_the_inde
     page = index.read_text()
     assert "Runs that did not learn" in page and lines[0] in page
     assert page.index("Runs that did not learn") < page.index("<h2>Results</h2>")
+
+    monkeypatch.setenv("XLT_REPORTS_DIR", str(tmp_path / "reports"))
+    capsys.readouterr()
+    assert main(["report", str(path), "--no-significance"]) == 0
+    assert f"warning: did not learn: {lines[0]}" in capsys.readouterr().err
 
 
 def test_a_target_on_which_no_run_learned_gets_one_line_saying_so() -> None:

@@ -11,6 +11,7 @@ import errno
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from xlt_lib.errors import ConfigError, RunRecordError, StorageError
@@ -22,6 +23,8 @@ from xlt_lib.experiment.integrity import check_experiment
 from xlt_lib.experiment.notebook_files import check_notebooks
 from xlt_lib.experiment.runner import default_notebooks_dir, experiment_dir
 from xlt_lib.report import build_report
+from xlt_lib.report.learning import learning_warnings
+from xlt_lib.report.results import learning_runs
 
 #: errno values that mean "this file system will not take the write": named, never a traceback.
 _STORAGE_ERRNOS = {
@@ -154,6 +157,7 @@ def _run(args: argparse.Namespace) -> int:
     for outcome in summary.outcomes:
         if outcome.status in ("failed", "blocked"):
             print(f"  {outcome.status}: {outcome.run_id}: {outcome.message}", file=sys.stderr)
+    _warn_degenerate(the_plan.directory)
     failures = [
         f"{outcome.status} {outcome.run_id}"
         for outcome in summary.outcomes
@@ -165,6 +169,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"report: {index}")
         failures += problems
     return _exit_status(f"xlt run {experiment.name}", failures)
+
+
+def _warn_degenerate(directory: Path) -> None:
+    """One warning line per target and condition with runs that did not learn (`xlt_lib.training.learning`)."""
+    if directory.is_dir():
+        for line in learning_warnings(learning_runs(directory)):
+            print(f"  warning: did not learn: {line}", file=sys.stderr, flush=True)
 
 
 def _exit_status(command: str, failures: list[str]) -> int:
@@ -184,6 +195,7 @@ def _report(args: argparse.Namespace) -> int:
             f"{len(damaged)} run record(s) are damaged ({names}); `xlt run {args.experiment}` redoes them "
             f"(`xlt check {args.experiment}` lists every problem)"
         )
+    _warn_degenerate(experiment_dir(experiment))
     problems: list[str] = []
     index = build_report(experiment, significance=not args.no_significance, log=print, problems=problems)
     print(f"report: {index}")
