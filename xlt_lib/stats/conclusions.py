@@ -99,9 +99,9 @@ class Conclusion:
         if self.average_state == "cannot tell":
             return f"{head}, which this design cannot decide"
         if self.average_family_size == 1 and self.correction != "none":
-            where = f"{_p_is(self.average_p_adjusted)}; a family of one, so no correction applies"
+            where = f"{p_phrase(self.average_p_adjusted)}; a family of one, so no correction applies"
         else:
-            where = f"corrected {_p_is(self.average_p_adjusted)}"
+            where = f"corrected {p_phrase(self.average_p_adjusted)}"
         status = "significant" if self.average_state == "significant" else "not significant"
         return f"{head}, {status} ({where})"
 
@@ -181,13 +181,14 @@ VERDICT_WORDS: dict[str, str] = {
 }
 
 
-def _p_is(value: float) -> str:
+def p_phrase(value: float) -> str:
     """ "p = 0.012" or "p < 0.001", for sentences."""
-    text = _p(value)
+    text = p_text(value)
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
-def _p(value: float) -> str:
+def p_text(value: float) -> str:
+    """A p-value as tables and sentences print it: three decimals, "< 0.001", or "n/a"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return "< 0.001" if value < 0.001 else f"{value:.3f}"

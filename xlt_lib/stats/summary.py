@@ -18,7 +18,6 @@ words follow the state, never more:
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import numpy as np
@@ -34,6 +33,8 @@ from xlt_lib.stats.conclusions import (
     closing_paragraph,
     comparison_state,
     conclusions,
+    p_phrase,
+    p_text,
     permutation_floor,
 )
 from xlt_lib.stats.decidability import resamples_to_decide
@@ -54,18 +55,6 @@ def _points(value: float, metric: str) -> float:
 
 def _unit(metric: str) -> str:
     return "points" if metric in ("accuracy", "macro_f1") else metric
-
-
-def _p_is(value: float) -> str:
-    """ "p = 0.012" or "p < 0.001", for sentences."""
-    text = _p(value)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
-
-
-def _p(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def _seeds_word(counts: list[int]) -> str:
@@ -172,7 +161,7 @@ def _average_sentence(avg: pd.Series, kind_t: str, kind_r: str, n_languages: int
     details.append(f"{avg['n_treatment']} vs {avg['n_reference']} seeds")
     if not pd.isna(avg["p_value"]):
         details.append(
-            f"{TEST_NAMES[avg['test']]} {_p_is(avg['p_value'])}, corrected {_p_is(avg['p_adjusted'])}"
+            f"{TEST_NAMES[avg['test']]} {p_phrase(avg['p_value'])}, corrected {p_phrase(avg['p_adjusted'])}"
         )
     return (
         f"Averaged over {n_languages} languages, {_condition(avg['treatment'], kind_t)} scored "
@@ -324,7 +313,7 @@ def _secondary_line(values: tuple, avg: pd.Series, alpha: float, conclusion: Con
     )
     return (
         f"- {target}, {intermediate}: {KIND_LABELS[kind_t]} ({treatment}) is {relation} no intermediate training "
-        f"({reference}) on average ({observed}, corrected {_p_is(avg['p_adjusted'])}{caveat}). "
+        f"({reference}) on average ({observed}, corrected {p_phrase(avg['p_adjusted'])}{caveat}). "
         f"Conclusion: {conclusion.sentence()}"
     )
 
@@ -470,11 +459,11 @@ def format_comparisons(
                 "reference": _mean_sd(r["mean_reference"], r["sd_reference"], metric),
                 "diff": f"{_points(r['diff'], metric):+.2f}",
                 "CI": ci,
-                f"p ({r['test']})": _p(r["p_value"]),
-                "p adjusted": _p(r["p_adjusted"]),
+                f"p ({r['test']})": p_text(r["p_value"]),
+                "p adjusted": p_text(r["p_adjusted"]),
                 "significant": "yes" if r["significant"] else "no",
-                "p (permutation)": _p(r["p_permutation"]),
-                "min. p": _p(r["min_attainable_p"]),
+                "p (permutation)": p_text(r["p_permutation"]),
+                "min. p": p_text(r["min_attainable_p"]),
                 "ASO eps_min": f"{r['aso_eps_min']:.2f}" if not pd.isna(r["aso_eps_min"]) else "",
                 "ASO null rate": f"{100 * r['aso_null_rate']:.0f}%"
                 if not pd.isna(r.get("aso_null_rate"))
@@ -512,10 +501,10 @@ def format_examples(examples: pd.DataFrame) -> pd.DataFrame:
                 f"[{100 * lo:+.2f}, {100 * hi:+.2f}]"
                 for lo, hi in zip(examples["ci_low"], examples["ci_high"], strict=True)
             ],
-            "p (bootstrap)": [_p(v) for v in examples["p_bootstrap"]],
-            "p (randomisation)": [_p(v) for v in examples["p_randomization"]],
-            "p (McNemar)": [_p(v) for v in examples["p_mcnemar"]],
-            "p adjusted": [_p(v) for v in examples["p_adjusted"]],
+            "p (bootstrap)": [p_text(v) for v in examples["p_bootstrap"]],
+            "p (randomisation)": [p_text(v) for v in examples["p_randomization"]],
+            "p (McNemar)": [p_text(v) for v in examples["p_mcnemar"]],
+            "p adjusted": [p_text(v) for v in examples["p_adjusted"]],
             "significant": np.where(examples["significant"], "yes", "no"),
         }
     )
@@ -568,7 +557,7 @@ def summarize_examples(examples: pd.DataFrame) -> pd.DataFrame:
                 "diff range": f"[{diffs.min():+.2f}, {diffs.max():+.2f}]",
                 "pooled: significant better / worse": _counts(pooled),
                 "per seed: significant better / worse": _counts(per_seed) if len(per_seed) else "",
-                "smallest p adjusted (pooled)": _p(pooled["p_adjusted"].min()),
+                "smallest p adjusted (pooled)": p_text(pooled["p_adjusted"].min()),
             }
         )
     return pd.DataFrame(rows)
