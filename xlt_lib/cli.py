@@ -13,12 +13,16 @@ Any other exception is a bug and is shown with its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 from xlt_lib import __version__
 from xlt_lib.errors import XltError
@@ -57,6 +61,32 @@ def _log_traceback(exc: BaseException) -> Path | None:
         return None
 
 
+@contextlib.contextmanager
+def _quiet_on_interrupt() -> Iterator[None]:
+    """On Ctrl-C, silence logging before anything unwinds, so the user sees one line.
+
+    Ctrl-C reaches the notebook kernel too; while the runner unwinds, papermill and
+    asyncio log the kernel's death ("Kernel died while waiting for execute reply",
+    "Task exception was never retrieved") with tracebacks. Python's own handler raises
+    `KeyboardInterrupt` at once, so logging must be switched off inside the handler,
+    before the first of those messages; `main` then prints ``xlt <command>: interrupted``.
+    Only in the main thread, and the previous handler is restored afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        logging.disable(logging.CRITICAL)
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -69,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 1
     try:
-        result = args.handler(args)
+        with _quiet_on_interrupt():
+            result = args.handler(args)
     except XltError as exc:
         log = _log_traceback(exc)
         print(f"xlt {args.command}: error: {exc}", file=sys.stderr)
