@@ -11,6 +11,7 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModel
 
 from xlt_lib.errors import ConfigError, ModelError
+from xlt_lib.experiment.cost import encoder_bytes, model_bytes, word_embedding_bytes
 from xlt_lib.model import load_model, load_tokenizer, model_identity
 from xlt_lib.model.folder import check_model_folder
 from xlt_lib.model.referenced import (
@@ -133,3 +134,15 @@ def test_encoder_storage_is_a_setting_that_leaves_existing_run_ids_alone() -> No
     assert TrainingSettings.from_dict(full.to_dict()) == full
     with pytest.raises(ConfigError, match="encoder_storage"):
         TrainingSettings.from_dict({"encoder_storage": "some"})
+
+
+def test_the_disk_estimate_leaves_out_what_an_encoder_references(tiny_model_dir: Path) -> None:
+    words = load_file(tiny_model_dir / "model.safetensors")[WORDS]
+    embedding = words.numel() * words.element_size()
+    model = str(tiny_model_dir)
+    assert word_embedding_bytes(model) == embedding
+    full = encoder_bytes(model, {"freeze_word_embeddings": True, "encoder_storage": "full"})
+    assert full == model_bytes(model)
+    assert encoder_bytes(model, {"freeze_word_embeddings": True}) == full - embedding
+    assert encoder_bytes(model, {"freeze_word_embeddings": False}) == full  # everything trains
+    assert word_embedding_bytes("xlm-roberta-large") == 0  # a hub model's encoders are written in full
