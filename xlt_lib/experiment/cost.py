@@ -99,7 +99,7 @@ def word_embedding_bytes(model: str) -> int:
     total = 0
     for key, path in files.items():
         if key.endswith("word_embeddings.weight"):
-            with safe_open(str(path), framework="pt") as handle:
+            with safe_open(str(path), framework="np") as handle:
                 sliced = handle.get_slice(key)
                 total += math.prod(sliced.get_shape()) * _DTYPE_BYTES.get(sliced.get_dtype(), 4)
     return total

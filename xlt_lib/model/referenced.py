@@ -69,7 +69,7 @@ def weight_files(folder: Path) -> dict[str, Path]:
     if not single.is_file():
         return {}
     try:
-        with safe_open(str(single), framework="pt") as handle:
+        with safe_open(str(single), framework="np") as handle:
             return dict.fromkeys(handle.keys(), single)
     except (SafetensorError, OSError) as exc:
         raise ModelError(f"{single}: corrupt or truncated weights ({exc})") from None
@@ -171,7 +171,7 @@ def check_base(folder: str | os.PathLike[str]) -> Path:
         key = entry["base_key"]
         if key not in files:
             raise BaseModelError(f"{what} at {where} has no tensor {key!r}; {_fix(base['name'])}")
-        with safe_open(str(files[key]), framework="pt") as handle:
+        with safe_open(str(files[key]), framework="np") as handle:
             sliced = handle.get_slice(key)
             shape = list(sliced.get_shape())
         if shape != entry["shape"]:
