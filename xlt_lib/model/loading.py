@@ -18,6 +18,7 @@ from typing import Any
 
 from xlt_lib.errors import ModelError
 from xlt_lib.model.convert import prepare_offline_model
+from xlt_lib.model.referenced import is_referencing, load_state_dict, model_class
 
 OFFLINE_DEFAULT = "offline-default"
 
@@ -74,11 +75,20 @@ def load_model(name_or_path: str, auto_class: Any = None, **kwargs: Any) -> Any:
     """``auto_class.from_pretrained`` (default ``AutoModel``) on the resolved name, safetensors only.
 
     Extra keyword arguments (``num_labels``, ``dtype``, ...) go to ``from_pretrained``.
+    A folder that stores only changed tensors (`xlt_lib.model.referenced`) is completed
+    from its base model first.
     """
     if auto_class is None:
         from transformers import AutoModel as auto_class
     resolved = resolve_model(name_or_path)
     folder = Path(resolved)
+    if folder.is_dir() and is_referencing(folder):
+        from transformers import AutoConfig
+
+        config = kwargs.pop("config", None) or AutoConfig.from_pretrained(resolved)
+        return model_class(auto_class, config).from_pretrained(
+            None, config=config, state_dict=load_state_dict(folder), **kwargs
+        )
     if folder.is_dir() and not any(folder.glob("*.safetensors")):
         pickled = sorted(p.name for p in folder.glob("*.bin")) or ["none"]
         raise ModelError(

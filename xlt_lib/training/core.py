@@ -186,6 +186,7 @@ def encoder_record(
         "selected_step": train["selected_step"],
         "num_layers": num_layers,
         "dev": dev,
+        "storage": {"layout": settings.encoder_storage},
     }
 
 
@@ -197,9 +198,14 @@ def keep_encoder(
     record: dict[str, Any],
     checkpoint_dir: Path,
 ) -> None:
-    """Phase 2's ending: the main process saves ``model``'s encoder, then the checkpoints go."""
+    """Phase 2's ending: the main process saves ``model``'s encoder, then the checkpoints go.
+
+    How (``record["storage"]["layout"]``, from `encoder_record`): only the tensors
+    training changed, or every tensor (see `xlt_lib.training.encoder_io`).
+    """
     if trainer.is_world_process_zero():
-        save_encoder(model, tokenizer, encoder_dir, record)
+        storage = record.get("storage", {}).get("layout", "changed")
+        save_encoder(model, tokenizer, encoder_dir, record, storage=storage)
     drop_checkpoints(trainer, checkpoint_dir)
 
 

@@ -17,6 +17,7 @@ from safetensors import SafetensorError
 from transformers import AutoConfig, PreTrainedModel, set_seed
 
 from xlt_lib.errors import ConfigError, ModelError
+from xlt_lib.model.referenced import is_referencing, load_state_dict, model_class
 from xlt_lib.tasks import get_format
 from xlt_lib.training.settings import TrainingSettings
 
@@ -63,10 +64,18 @@ def load_with_head(
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    # A phase-2 encoder that stores only what training changed is completed from its
+    # base model first (bit-identical, checked), then loaded exactly like a full folder.
+    state = load_state_dict(encoder) if is_referencing(encoder) else None
     try:  # safetensors only: a pickled checkpoint can run code when unpickled
-        model, info = head.head_class().from_pretrained(
-            str(encoder), config=config, use_safetensors=True, output_loading_info=True
-        )
+        if state is not None:
+            model, info = model_class(head.head_class(), config).from_pretrained(
+                None, config=config, state_dict=state, output_loading_info=True
+            )
+        else:
+            model, info = head.head_class().from_pretrained(
+                str(encoder), config=config, use_safetensors=True, output_loading_info=True
+            )
     except (OSError, SafetensorError) as exc:
         raise ModelError(f"{encoder}: cannot load safetensors weights ({exc})") from exc
     finally:

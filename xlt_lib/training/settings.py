@@ -38,6 +38,11 @@ from xlt_lib.validation import (
 )
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+ENCODER_STORAGES = ("changed", "full")
+#: Settings that change how a run's outputs are stored, not what it learns: `to_dict`
+#: writes them only when they differ from the default, so that adding one does not
+#: change the run ids (content hashes of the settings) of existing experiments.
+_STORAGE_ONLY = ("encoder_storage",)
 SELECTIONS = ("best_en_dev", "last")
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 _POSITIVE_INT = Interval(Integral, 0, None, closed="neither")
@@ -61,6 +66,12 @@ class TrainingSettings:
     ``bernoulli_`` on non-Intel CPUs; GPUs keep torch's dropout. Both are settings,
     and so part of a run's identity, because they change which random numbers
     dropout draws, hence the exact trajectory (not the model or its distribution).
+
+    ``encoder_storage`` says how phase 2 saves its encoder: ``"changed"`` (default)
+    writes only the tensors training changed and references the frozen ones in the
+    parent model (`xlt_lib.model.referenced`); ``"full"`` writes a self-contained
+    folder, e.g. for sharing. It changes no result; `to_dict` omits it at its default
+    so existing run ids stay as they were.
     """
 
     learning_rate: float = field(default=2e-5, metadata=constraint(_POSITIVE))
@@ -89,6 +100,7 @@ class TrainingSettings:
     max_dev_examples: int | None = field(default=None, metadata=constraint(Nullable(_POSITIVE_INT)))
     selection: str = field(default="best_en_dev", metadata=constraint(Options(*SELECTIONS)))
     full_determinism: bool = field(default=False, metadata=constraint(Boolean()))
+    encoder_storage: str = field(default="changed", metadata=constraint(Options(*ENCODER_STORAGES)))
 
     def __post_init__(self) -> None:
         check_instance(self)  # each field against its declared constraint
@@ -161,6 +173,9 @@ class TrainingSettings:
         """Plain JSON/YAML-safe values, for hashing and for the run record."""
         out = dataclasses.asdict(self)
         out["epochs_by_task"] = dict(sorted(self.epochs_by_task.items()))
+        for name in _STORAGE_ONLY:
+            if out[name] == _DEFAULTS[name]:
+                del out[name]
         return out
 
     def replace(self, **changes: Any) -> TrainingSettings:
@@ -181,6 +196,8 @@ class TrainingSettings:
         """Examples per optimizer step on one device."""
         return self.batch_size * self.gradient_accumulation
 
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainingSettings)}
 
 #: Named starting points (see `TrainingSettings.profile`).
 PROFILES: dict[str, dict[str, Any]] = {
