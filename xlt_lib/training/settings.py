@@ -71,7 +71,8 @@ class TrainingSettings:
     writes only the tensors training changed and references the frozen ones in the
     parent model (`xlt_lib.model.referenced`); ``"full"`` writes a self-contained
     folder, e.g. for sharing. It changes no result; `to_dict` omits it at its default
-    so existing run ids stay as they were.
+    so existing run ids stay as they were. ``"full"`` is part of the run id (the
+    record it writes differs), so switching a finished experiment to it retrains.
     """
 
     learning_rate: float = field(default=2e-5, metadata=constraint(_POSITIVE))
