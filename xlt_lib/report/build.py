@@ -204,6 +204,9 @@ def run_significance(
             cwd=str(notebooks_dir),
             progress_bar=False,
             log_output=False,
+            # as for the phase notebooks (`runner.execute_run`): no kernel start-up warning on the
+            # terminal; a cell's error still travels as its output
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         message = f"the significance notebook failed: {exc.ename}: {exc.evalue} (cell {exc.exec_count})"
