@@ -14,6 +14,7 @@ counts and its numbers are recorded in ``benchmarks/results/significance_calibra
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -68,6 +69,28 @@ def _aso_reads(rows: pd.DataFrame) -> pd.Series:
     return (rows["aso_eps_min"] < ASO_THRESHOLD) | (rows["aso_eps_min_reverse"] < ASO_THRESHOLD)
 
 
+def _analysed(
+    design: SimulatedDesign,
+    effects: Mapping[str, Mapping[str, float]] | None,
+    rng: np.random.Generator,
+    alpha: float,
+    correction: str,
+    test: str,
+    n_resamples: int,
+) -> pd.DataFrame:
+    """One simulated experiment through the default procedure: its main comparison's rows."""
+    results = simulate_results(design, effects=effects, rng=rng)
+    table = compare_conditions(
+        results,
+        alpha=alpha,
+        correction=correction,
+        test=test,
+        n_resamples=n_resamples,
+        seed=int(rng.integers(2**31)),
+    )
+    return _main_rows(table)
+
+
 def null_calibration(
     n_datasets: int,
     *,
@@ -83,16 +106,7 @@ def null_calibration(
     rng = np.random.default_rng(seed)
     family, average, per_test, aso_family, aso_tests, aso_avg, boot = [], [], [], [], [], [], []
     for _ in range(n_datasets):
-        results = simulate_results(design, rng=rng)
-        table = compare_conditions(
-            results,
-            alpha=alpha,
-            correction=correction,
-            test=test,  # type: ignore[arg-type]
-            n_resamples=n_resamples,
-            seed=int(rng.integers(2**31)),
-        )
-        rows = _main_rows(table)
+        rows = _analysed(design, None, rng, alpha, correction, test, n_resamples)
         languages, avg = rows[rows["language"] != AVERAGE], rows[rows["language"] == AVERAGE]
         family.append(bool(languages["significant"].any()))
         average.append(bool(avg["significant"].any()))
@@ -150,16 +164,7 @@ def power_calibration(
     rng = np.random.default_rng(seed)
     found, average, flagged, replicated = [], [], [], []
     for _ in range(n_datasets):
-        results = simulate_results(from_design, effects={"codeswitched": planted}, rng=rng)
-        table = compare_conditions(
-            results,
-            alpha=alpha,
-            correction=correction,
-            test=test,  # type: ignore[arg-type]
-            n_resamples=n_resamples,
-            seed=int(rng.integers(2**31)),
-        )
-        rows = _main_rows(table)
+        rows = _analysed(from_design, {"codeswitched": planted}, rng, alpha, correction, test, n_resamples)
         languages = rows[rows["language"] != AVERAGE]
         better = languages["significant"] & (languages["diff"] > 0)
         is_planted = languages["language"].isin(list(planted))
