@@ -97,31 +97,11 @@ def _loss_reason(loss: float | None, num_classes: int) -> str | None:
     return None
 
 
-def check_transfer(
-    gold: Sequence[int],
-    prediction: Sequence[int],
-    language: Sequence[str],
-    *,
-    num_classes: int,
-    train_loss: float | None,
-) -> LearningCheck:
-    """Judge a phase-3 run from its per-example predictions and its final training loss.
-
-    ``gold``, ``prediction`` and ``language`` are the columns of ``predictions.parquet``;
-    ``num_classes`` is k for the loss criterion (labels, or choices for multiple choice).
-    """
+def _judge(
+    where: str, correct: int, n: int, majority: float, *, train_loss: float | None, num_classes: int
+) -> tuple[list[str], dict[str, Any]]:
+    """The accuracy and loss signs, and their evidence, for ``correct`` of ``n`` judged on ``where``."""
     reasons: list[str] = []
-    predicted = sorted({int(p) for p in prediction})
-    if len(predicted) == 1:
-        reasons.append(f"it predicts one class ({predicted[0]}) in every language")
-    rows = [i for i, lang in enumerate(language) if lang == TRAINING_LANGUAGE]
-    where = TRAINING_LANGUAGE
-    if not rows:  # English not evaluated (a target restricted to other languages): judge them all
-        rows, where = list(range(len(gold))), "all languages"
-    judged_gold = [int(gold[i]) for i in rows]
-    correct = sum(int(gold[i]) == int(prediction[i]) for i in rows)
-    n = len(rows)
-    majority = majority_rate(judged_gold)
     accuracy = correct / n if n else 0.0
     p_value = above_majority_p(correct, n, majority)
     if p_value >= ALPHA:
@@ -138,35 +118,44 @@ def check_transfer(
         "majority_rate": majority,
         "p_above_majority": p_value,
         "n": n,
-        "predicted_classes": len(predicted),
         "final_train_loss": train_loss,
         "chance_loss": math.log(num_classes) if num_classes >= 2 else None,
     }
-    return LearningCheck(tuple(reasons), evidence)
+    return reasons, evidence
+
+
+def check_transfer(
+    gold: Sequence[int],
+    prediction: Sequence[int],
+    language: Sequence[str],
+    *,
+    num_classes: int,
+    train_loss: float | None,
+) -> LearningCheck:
+    """Judge a phase-3 run from its per-example predictions and its final training loss.
+
+    ``gold``, ``prediction`` and ``language`` are the columns of ``predictions.parquet``;
+    ``num_classes`` is k for the loss criterion (labels, or choices for multiple choice).
+    """
+    predicted = sorted({int(p) for p in prediction})
+    one_class = [f"it predicts one class ({predicted[0]}) in every language"] if len(predicted) == 1 else []
+    rows = [i for i, lang in enumerate(language) if lang == TRAINING_LANGUAGE]
+    where = TRAINING_LANGUAGE
+    if not rows:  # English not evaluated (a target restricted to other languages): judge them all
+        rows, where = list(range(len(gold))), "all languages"
+    correct = sum(int(gold[i]) == int(prediction[i]) for i in rows)
+    majority = majority_rate([int(gold[i]) for i in rows])
+    reasons, evidence = _judge(
+        where, correct, len(rows), majority, train_loss=train_loss, num_classes=num_classes
+    )
+    return LearningCheck(tuple(one_class + reasons), {**evidence, "predicted_classes": len(predicted)})
 
 
 def check_dev(
     accuracy: float, n: int, majority: float, *, train_loss: float | None, num_classes: int
 ) -> LearningCheck:
     """Judge a phase-2 run from its English dev accuracy (``majority``: the dev set's majority-class rate)."""
-    reasons: list[str] = []
-    correct = round(accuracy * n)
-    p_value = above_majority_p(correct, n, majority)
-    if p_value >= ALPHA:
-        reasons.append(
-            f"dev accuracy {accuracy:.3f} is within noise of its majority-class rate {majority:.3f} "
-            f"(one-sided binomial p = {p_value:.2g}, n = {n})"
-        )
-    loss_reason = _loss_reason(train_loss, num_classes)
-    if loss_reason:
-        reasons.append(loss_reason)
-    evidence = {
-        "judged_on": "dev",
-        "accuracy": accuracy,
-        "majority_rate": majority,
-        "p_above_majority": p_value,
-        "n": n,
-        "final_train_loss": train_loss,
-        "chance_loss": math.log(num_classes) if num_classes >= 2 else None,
-    }
+    reasons, evidence = _judge(
+        "dev", round(accuracy * n), n, majority, train_loss=train_loss, num_classes=num_classes
+    )
     return LearningCheck(tuple(reasons), evidence)
