@@ -138,9 +138,10 @@ comparisons = compare_conditions(
 # ## What the data support
 
 # %%
-summary = describe_findings(comparisons)
+# The learning verdicts read above: a comparison in which no run learned says so instead of a test result.
+summary = describe_findings(comparisons, learning=judged)
 display(Markdown(summary))
-found = conclusions(comparisons)
+found = conclusions(comparisons, learning=judged)
 tables = {"comparisons": comparisons, "replicability": replicability_table(comparisons)}
 # Written now, so that a failure in the example-level cells below still leaves the seed-level results.
 if params.output_dir is not None:

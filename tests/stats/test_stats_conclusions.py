@@ -106,3 +106,58 @@ def test_index_page_states_the_notebooks_conclusions(planted_experiment: Path, t
         o.get("data", {}).get("text/markdown", "") for c in executed.cells for o in c.get("outputs", [])
     )
     assert all(sentence in markdown for sentence in sentences)
+
+
+def _learning_table(results: pd.DataFrame, failed: Callable[[str], bool]) -> pd.DataFrame:
+    """One learning record per phase-3 run of ``results``; runs of the conditions ``failed`` picks did not learn."""
+    runs = results.drop_duplicates("run_id")
+    return pd.DataFrame(
+        {
+            "run_id": runs["run_id"],
+            "phase": "transfer",
+            "target": runs["target"],
+            "intermediate": runs["intermediate"],
+            "condition": runs["condition"],
+            "condition_kind": runs["condition_kind"],
+            "seed": runs["seed"],
+            "learned": [not failed(c) for c in runs["condition"]],
+            "reasons": [
+                ("it predicts one class in every language",) if failed(c) else () for c in runs["condition"]
+            ],
+            "train_examples": 800,
+        }
+    )
+
+
+def test_a_comparison_where_nothing_learned_says_so_not_a_test_result(planted_experiment: Path) -> None:
+    """Issue 20: a comparison between conditions in which no run learned is reported as that."""
+    results = load_results(planted_experiment)
+    table = compare_conditions(results, n_resamples=199)
+    # The planted difference is large and significant, but neither side learned.
+    learning = _learning_table(results, lambda condition: condition in {"cs", "mono"})
+    found = {(c.target, c.comparison): c for c in conclusions(table, learning=learning)}
+    main = found[("xnli", "codeswitched vs monolingual")]
+    assert main.verdict == "nothing learned"
+    assert (main.treatment_not_learned, main.reference_not_learned) == (5, 5)
+    assert "no run of either condition learned" in main.sentence()
+    assert "significant" not in main.sentence()
+    # The baseline learned: those comparisons keep their test results and count the failures.
+    against_none = found[("xnli", "codeswitched vs none")]
+    assert against_none.verdict != "nothing learned"
+    assert "5 of 5 code-switched runs did not learn" in against_none.sentence()
+    words = describe_findings(table, learning=learning)
+    closing = words.split("Overall,", 1)[1]
+    assert "no run of either condition learned" in closing
+    assert "cannot answer" in closing
+    assert main.sentence() in words
+
+
+def test_runs_that_learned_change_no_conclusion(planted_experiment: Path) -> None:
+    results = load_results(planted_experiment)
+    table = compare_conditions(results, n_resamples=199)
+    learning = _learning_table(results, lambda condition: False)
+    with_records = conclusions(table, learning=learning)
+    assert [c.verdict for c in with_records] == [c.verdict for c in conclusions(table)]
+    assert all(c.treatment_not_learned == 0 and c.reference_not_learned == 0 for c in with_records)
+    assert [c.sentence() for c in with_records] == [c.sentence() for c in conclusions(table)]
+    assert describe_findings(table, learning=learning) == describe_findings(table)

@@ -11,6 +11,7 @@ from xlt_lib.training.learning import (
     ALPHA,
     LOSS_MARGIN,
     check_dev,
+    check_multitask,
     check_transfer,
     final_loss,
     majority_rate,
@@ -114,3 +115,21 @@ def test_phase2_dev_at_chance_is_flagged() -> None:
     assert not at_chance.learned
     assert any("dev accuracy 0.580" in reason for reason in at_chance.reasons)
     assert check_dev(0.80, 300, 0.57, train_loss=0.45, num_classes=2).learned
+
+
+def test_multitask_runs_are_judged_task_by_task_on_accuracy_alone() -> None:
+    dev = {
+        "mnli": {"accuracy": 0.34, "n": 200, "majority_rate": 0.35},
+        "cosmosqa": {"accuracy": 0.62, "n": 200, "majority_rate": 0.26},
+        "squad": {"f1": 0.4, "n": 50},
+        "average": 0.45,
+    }
+    formats = {"mnli": "classification", "cosmosqa": "multiple_choice", "squad": "extractive_qa"}
+    check = check_multitask(dev, formats)
+    assert check is not None and not check.learned
+    assert len(check.reasons) == 1 and check.reasons[0].startswith("mnli: dev accuracy 0.340")
+    assert set(check.evidence["tasks"]) == {"mnli", "cosmosqa"}
+    dev["mnli"]["accuracy"] = 0.6
+    learned = check_multitask(dev, formats)
+    assert learned is not None and learned.learned
+    assert check_multitask({"squad": dev["squad"]}, formats) is None

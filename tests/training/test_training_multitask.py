@@ -246,6 +246,12 @@ def test_multitask_phase2_saves_an_encoder_that_phase3_loads(
         name: v["batches_seen"] for name, v in seen.items()
     }
     assert set(result.metrics["dev"]) == {"mnli", "cosmosqa", "average"}
+    # Each judged task is checked for learning on its own dev set (a tiny model does not learn).
+    learning = result.metrics["learning"]
+    assert set(learning["tasks"]) == {"mnli", "cosmosqa"}
+    assert learning["learned"] is False and any(
+        r.startswith("mnli: dev accuracy") for r in learning["reasons"]
+    )
     assert not (tmp_path / "p2" / "checkpoints").exists()
 
     # Phase 3 loads exactly the saved encoder (no missing encoder weights) and runs.

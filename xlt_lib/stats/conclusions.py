@@ -15,7 +15,12 @@ each other or the tables. A conclusion combines what the tables say about one
   decidable at all.
 
 Its ``verdict`` never reads "no difference" while a language is flagged, and a
-significant average in a family of one says that no correction applied.
+significant average in a family of one says that no correction applied. Given the
+runs' learning verdicts (`xlt_lib.report.results.learning_runs`), a comparison in
+which no run of either condition learned reads "nothing learned", whatever its
+p-value: a difference between degenerate runs is a difference between label
+distributions, not a finding about transfer. Runs that did not learn on one side
+only are counted in the sentence.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from xlt_lib.stats.design import AVERAGE, COMPARISON_KINDS, MAIN_COMPARISON
 from xlt_lib.stats.replicability import replicability_table
 from xlt_lib.stats.seeds import min_attainable_p
 
-Verdict = Literal["better", "worse", "mixed", "better in some languages", "worse in some languages", "no difference found", "cannot decide"]  # fmt: skip
+Verdict = Literal["better", "worse", "mixed", "better in some languages", "worse in some languages", "no difference found", "cannot decide", "nothing learned"]  # fmt: skip
 AverageState = Literal["significant", "not significant", "cannot tell"]
 
 CORRECTION_WORDS = {
@@ -80,6 +85,9 @@ class Conclusion:
     seeds_to_decide: int | None
     seeds_to_decide_languages: int | None
     verdict: Verdict
+    #: Runs of each condition whose record says they did not learn (None: no learning records given).
+    treatment_not_learned: int | None = None
+    reference_not_learned: int | None = None
 
     @property
     def treatment_kind(self) -> str:
@@ -149,11 +157,42 @@ class Conclusion:
             f"probability (observed {abs(_points(self.diff)):.2f})"
         )
 
+    def _learning(self) -> str:
+        if self.treatment_not_learned is None or self.reference_not_learned is None:
+            return ""
+        if self.verdict == "nothing learned":
+            return (
+                f"{self.treatment_not_learned} of {self.n_treatment} and {self.reference_not_learned} of "
+                f"{self.n_reference} runs did not learn (predict one class or sit at chance), so the difference "
+                f"({_points(self.diff):+.2f} points) compares label distributions, not transfer; train on more "
+                "examples or for longer"
+            )
+        parts = [
+            f"{count} of {n} {KIND_LABELS[kind]} runs"
+            for count, n, kind in (
+                (self.treatment_not_learned, self.n_treatment, self.treatment_kind),
+                (self.reference_not_learned, self.n_reference, self.reference_kind),
+            )
+            if count
+        ]
+        if not parts:
+            return ""
+        return f"{' and '.join(parts)} did not learn and are included in these tests"
+
     def sentence(self) -> str:
         """The conclusion in one sentence: the same words in the summary, the files and the index page."""
         treatment = f"{KIND_LABELS[self.treatment_kind]} ({self.treatment})"
         reference = f"{KIND_LABELS[self.reference_kind]} ({self.reference})"
-        details = [self._average(), self._languages(), self._replicability(), self._design()]
+        if self.verdict == "nothing learned":
+            details = [self._learning()]
+        else:
+            details = [
+                self._average(),
+                self._languages(),
+                self._replicability(),
+                self._design(),
+                self._learning(),
+            ]
         return (
             f"{self.target}, {self.intermediate}: {treatment} vs {reference}: {VERDICT_WORDS[self.verdict]}; "
             + "; ".join(d for d in details if d)
@@ -178,6 +217,7 @@ VERDICT_WORDS: dict[str, str] = {
     "worse in some languages": "worse in some languages, not significantly on average",
     "no difference found": "no significant difference, on average or in any language",
     "cannot decide": "cannot decide with this design",
+    "nothing learned": "nothing to compare: no run of either condition learned",
 }
 
 
@@ -243,8 +283,33 @@ def _optional_int(value: Any) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-def conclusions(comparisons: pd.DataFrame, *, alpha: float | None = None) -> list[Conclusion]:
-    """One `Conclusion` per compared (target, intermediate, comparison, treatment, reference), in table order."""
+def not_learned_counts(
+    learning: pd.DataFrame | None, target: str, intermediate: str, condition: str
+) -> int | None:
+    """How many phase-3 runs of one condition on one target did not learn (None: nothing recorded).
+
+    ``learning`` is `xlt_lib.report.results.learning_runs`' table; the reference
+    condition of a comparison with the baseline has intermediate task ``none``.
+    """
+    if learning is None or learning.empty:
+        return None
+    runs = learning[
+        (learning["phase"] == "transfer")
+        & (learning["target"] == target)
+        & (learning["intermediate"] == intermediate)
+        & (learning["condition"] == condition)
+    ]
+    return None if runs.empty else int((~runs["learned"].astype(bool)).sum())
+
+
+def conclusions(
+    comparisons: pd.DataFrame, *, alpha: float | None = None, learning: pd.DataFrame | None = None
+) -> list[Conclusion]:
+    """One `Conclusion` per compared (target, intermediate, comparison, treatment, reference), in table order.
+
+    ``learning``: the runs' learning verdicts (`xlt_lib.report.results.learning_runs`);
+    without it, no conclusion says whether its runs learned.
+    """
     alpha = float(comparisons.attrs.get("alpha", 0.05)) if alpha is None else alpha
     made = comparisons[comparisons["compared"].astype(bool)] if "compared" in comparisons else comparisons
     key = ["target", "intermediate", "comparison", "treatment", "reference"]
@@ -262,6 +327,15 @@ def conclusions(comparisons: pd.DataFrame, *, alpha: float | None = None) -> lis
         needed = avg.get("seeds_to_decide", pd.NA)
         needed_languages = languages["seeds_to_decide"].max() if "seeds_to_decide" in languages else pd.NA
         target, intermediate, comparison, treatment, reference = map(str, values)
+        reference_intermediate = "none" if COMPARISON_KINDS[comparison][1] == "none" else intermediate
+        treatment_failed = not_learned_counts(learning, target, intermediate, treatment)
+        reference_failed = not_learned_counts(learning, target, reference_intermediate, reference)
+        nothing_learned = (
+            treatment_failed is not None
+            and reference_failed is not None
+            and treatment_failed >= int(avg["n_treatment"])
+            and reference_failed >= int(avg["n_reference"])
+        )
         found.append(
             Conclusion(
                 target,
@@ -289,13 +363,17 @@ def conclusions(comparisons: pd.DataFrame, *, alpha: float | None = None) -> lis
                 mde=float(avg["mde"]) if not pd.isna(avg["mde"]) else float("nan"),
                 seeds_to_decide=_optional_int(needed),
                 seeds_to_decide_languages=_optional_int(needed_languages),
-                verdict=_verdict(
+                verdict="nothing learned"
+                if nothing_learned
+                else _verdict(
                     state,
                     float(avg["diff"]),
                     len(better),
                     len(worse),
                     state != "cannot tell" or undecidable < len(states),
                 ),
+                treatment_not_learned=treatment_failed,
+                reference_not_learned=reference_failed,
             )
         )
     return found
@@ -322,7 +400,13 @@ def closing_paragraph(found: list[Conclusion], *, seeds_to_reach: int) -> str:
     total = len(main)
     verdicts = [c.verdict for c in main]
     lines = "\n".join(f"- {c.sentence()}" for c in main)
-    if all(v == "better" for v in verdicts):
+    if all(v == "nothing learned" for v in verdicts):
+        lead = (
+            f"Overall, these runs cannot answer {QUESTION}: in all {total} comparison(s) no run of either "
+            "condition learned (each predicts one class or sits at chance), so there is nothing to compare. "
+            "Train on more examples or for longer; the warnings at the top of the report say where."
+        )
+    elif all(v == "better" for v in verdicts):
         lead = (
             "Overall, the data support the hypothesis: code-switched intermediate training improved average "
             f"zero-shot transfer over monolingual intermediate training in all {total} comparison(s)."
@@ -344,20 +428,26 @@ def closing_paragraph(found: list[Conclusion], *, seeds_to_reach: int) -> str:
             f"before it can reach α at all, and {needed} after the correction over the per-language family."
         )
     else:
-        avg_better = sum(c.average_state == "significant" and c.diff > 0 for c in main)
-        avg_worse = sum(c.average_state == "significant" and c.diff < 0 for c in main)
-        avg_same = sum(c.average_state == "not significant" for c in main)
-        avg_untestable = sum(c.average_state == "cannot tell" for c in main)
-        better = sum(len(c.better) for c in main)
-        worse = sum(len(c.worse) for c in main)
-        tests = sum(c.n_languages for c in main)
+        # Comparisons over runs that never learned say nothing either way: counted apart.
+        judged = [c for c in main if c.verdict != "nothing learned"]
+        avg_better = sum(c.average_state == "significant" and c.diff > 0 for c in judged)
+        avg_worse = sum(c.average_state == "significant" and c.diff < 0 for c in judged)
+        avg_same = sum(c.average_state == "not significant" for c in judged)
+        avg_untestable = sum(c.average_state == "cannot tell" for c in judged)
+        better = sum(len(c.better) for c in judged)
+        worse = sum(len(c.worse) for c in judged)
+        tests = sum(c.n_languages for c in judged)
         if (avg_better or better) and (avg_worse or worse):
             qualifier = "the evidence is mixed"
         elif avg_better or better:
             qualifier = "the data support an improvement, though not in every respect"
-        else:
+        elif avg_worse or worse:
             qualifier = "the data point the other way"
+        else:
+            qualifier = "no comparison found a significant difference"
         untestable = f", and cannot be tested with these seeds in {avg_untestable}" if avg_untestable else ""
+        degenerate = len(main) - len(judged)
+        untestable += f", and compares only runs that did not learn in {degenerate}" if degenerate else ""
         lead = (
             f"Overall, {qualifier}: code-switched intermediate training is significantly better on average in "
             f"{avg_better}, significantly worse in {avg_worse}, not distinguishable in {avg_same}{untestable} of "

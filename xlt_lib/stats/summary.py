@@ -294,6 +294,8 @@ def _secondary_line(values: tuple, avg: pd.Series, alpha: float, conclusion: Con
     metric = avg["metric"]
     state = comparison_state(avg, alpha)
     observed = f"{_points(avg['diff'], metric):+.2f} {_unit(metric)}"
+    if conclusion.verdict == "nothing learned":
+        return f"- {conclusion.sentence()}"
     if state == "cannot tell":
         return (
             f"- {target}, {intermediate}: {KIND_LABELS[kind_t]} ({treatment}) vs no intermediate training "
@@ -338,7 +340,9 @@ def _no_main_comparison(comparisons: pd.DataFrame) -> str:
     )
 
 
-def describe_findings(comparisons: pd.DataFrame, *, alpha: float | None = None) -> str:
+def describe_findings(
+    comparisons: pd.DataFrame, *, alpha: float | None = None, learning: pd.DataFrame | None = None
+) -> str:
     """A short Markdown summary, in words, of what the comparison table supports.
 
     One paragraph per (target, intermediate task, treatment, reference) of the
@@ -352,7 +356,9 @@ def describe_findings(comparisons: pd.DataFrame, *, alpha: float | None = None) 
     attainable p-value and the seeds needed, and no word on support either way.
     The closing paragraph and the baseline lines state each comparison's
     `xlt_lib.stats.conclusions.Conclusion`, the same sentence the notebook
-    writes to ``conclusions.csv`` and the index page shows.
+    writes to ``conclusions.csv`` and the index page shows. ``learning`` (the runs'
+    learning verdicts, `xlt_lib.report.results.learning_runs`) turns a comparison in
+    which no run learned into that statement instead of a test result.
     """
     alpha = float(comparisons.attrs.get("alpha", 0.05)) if alpha is None else alpha
     correction = str(comparisons["correction"].iloc[0])
@@ -361,7 +367,7 @@ def describe_findings(comparisons: pd.DataFrame, *, alpha: float | None = None) 
     replicability = replicability_table(made, alpha=alpha).set_index(key)
     found: dict[tuple[str, ...], Conclusion] = {
         (c.target, c.intermediate, c.comparison, c.treatment, c.reference): c
-        for c in conclusions(comparisons, alpha=alpha)
+        for c in conclusions(comparisons, alpha=alpha, learning=learning)
     }
     parts = [describe_methods(comparisons), ""]
     for values, group in made[made["comparison"] == MAIN_COMPARISON].groupby(key, sort=False):
@@ -369,6 +375,14 @@ def describe_findings(comparisons: pd.DataFrame, *, alpha: float | None = None) 
         kind_t, kind_r = COMPARISON_KINDS[kind]
         avg = group[group["language"] == AVERAGE].iloc[0]
         rep = replicability.loc[values]
+        conclusion = found[tuple(map(str, values))]
+        if conclusion.verdict == "nothing learned":
+            parts += [
+                f"**{target}, intermediate task {intermediate}: {avg['treatment']} vs {avg['reference']}.** "
+                f"{conclusion.sentence()}",
+                "",
+            ]
+            continue
         sentences = [
             _average_sentence(avg, kind_t, kind_r, int(rep["n_languages"]), alpha),
             _verdict(avg, kind_t, kind_r, alpha),

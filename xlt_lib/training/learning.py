@@ -159,3 +159,35 @@ def check_dev(
         "dev", round(accuracy * n), n, majority, train_loss=train_loss, num_classes=num_classes
     )
     return LearningCheck(tuple(reasons), evidence)
+
+
+def check_multitask(dev: Mapping[str, Any], formats: Mapping[str, str]) -> LearningCheck | None:
+    """Judge a multi-task phase-2 run task by task, from each task's English dev accuracy.
+
+    ``dev`` is the run's per-task dev record (task -> scores with ``accuracy``, ``n`` and
+    ``majority_rate``), ``formats`` each task's format. Only the accuracy sign applies:
+    the logged training loss mixes tasks with different numbers of classes, so it has
+    no single chance level. A task that did not learn makes the run not learned, with
+    the task named in the reason. None when no task is of a judged format.
+    """
+    reasons: list[str] = []
+    evidence: dict[str, Any] = {}
+    for task, scores in dev.items():
+        if formats.get(task) not in JUDGED_FORMATS or not isinstance(scores, Mapping):
+            continue
+        if "accuracy" not in scores or "majority_rate" not in scores:
+            continue
+        n = int(scores["n"])
+        found, task_evidence = _judge(
+            "dev",
+            round(float(scores["accuracy"]) * n),
+            n,
+            float(scores["majority_rate"]),
+            train_loss=None,
+            num_classes=0,
+        )
+        reasons += [f"{task}: {reason}" for reason in found]
+        evidence[task] = task_evidence
+    if not evidence:
+        return None
+    return LearningCheck(tuple(reasons), {"judged_on": "dev", "tasks": evidence})

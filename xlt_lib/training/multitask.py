@@ -50,6 +50,7 @@ from xlt_lib.training.core import (
 )
 from xlt_lib.training.data import EvalSet, eval_set, train_set
 from xlt_lib.training.device import check_precision, training_device
+from xlt_lib.training.learning import JUDGED_FORMATS, check_multitask, majority_rate
 from xlt_lib.training.multitask_data import TASK_KEY, MultiTaskCollator, MultiTaskDataset, TaskTagged
 from xlt_lib.training.multitask_model import MultiTaskModel, build_multitask_model
 from xlt_lib.training.multitask_spec import MultiTaskSpec
@@ -275,6 +276,9 @@ def run_multitask(
         "dev": dev,
         "train": train_info,
     }
+    learning = check_multitask(dev, {task.name: task.format for task in specs})
+    if learning is not None:
+        metrics["learning"] = learning.to_dict()
     encoder_dir = output_dir / ENCODER
     model_: MultiTaskModel = trainer.model
     record = encoder_record(
@@ -316,6 +320,8 @@ def _dev_scores(trainer: MultiTaskTrainer, dev_sets: dict[str, tuple[TaskSpec, E
             for k, v in trainer.task_metrics[name].items()
             if not k.endswith(("runtime", "per_second")) and k != "epoch"
         }
+        if task.format in JUDGED_FORMATS:  # the chance level `learning.check_multitask` compares against
+            kept["majority_rate"] = majority_rate(dev.examples["label"])
         out[name] = {
             **kept,
             "n": len(dev.examples),
