@@ -233,40 +233,43 @@ def run_probe(jobs: Sequence[ProbeJob], parallel: int, *, timeout_s: float = 180
     for group in groups:
         threads = str(group[0].threads)
         env = {**os.environ, **BATCH_ENVIRONMENT, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
-        started = time.monotonic()
+        spawned = time.time()  # the child reports when it ended: processes are collected one by one
         process = subprocess.Popen(
-            [sys.executable, "-m", "xlt_lib.experiment.probe"],
-            stdin=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "xlt_lib.experiment.probe",
+                json.dumps([probe_job_parameters(job) for job in group]),
+            ],
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
-        assert process.stdin is not None
-        process.stdin.write(json.dumps([probe_job_parameters(job) for job in group]))
-        process.stdin.close()
-        processes.append((process, started))
+        processes.append((process, spawned))
     results: dict[str, Throughput] = {}
-    for process, started in processes:
+    for process, spawned in processes:
         try:
             stdout, stderr = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             process.kill()
             stdout, stderr = process.communicate()
-        total = time.monotonic() - started
         if process.returncode != 0:
             tail = " ".join((stderr or "").strip().splitlines()[-3:])
             raise XltError(f"calibration probe failed (exit {process.returncode}): {tail}")
-        results.update(_read_probe_output(stdout, total))
+        results.update(_read_probe_output(stdout, spawned))
     return results
 
 
-def _read_probe_output(stdout: str, total_s: float) -> dict[str, Throughput]:
+def _read_probe_output(stdout: str, spawned: float) -> dict[str, Throughput]:
+    """Each job's throughput; the process's start-up (interpreter, imports) joins every job's overhead."""
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise XltError("calibration probe printed no result")
     report = json.loads(lines[-1])
     measured: list[Mapping[str, Any]] = report["jobs"]
+    total_s = float(report["ended_at"]) - spawned
     process_overhead = max(0.0, total_s - sum(float(job["wall_s"]) for job in measured))
     out = {}
     for job in measured:

@@ -1,6 +1,6 @@
 """The calibration probe: a run's phase at probe size, timed, in a fresh interpreter.
 
-``python -m xlt_lib.experiment.probe`` reads a JSON list of jobs on stdin (built by
+``python -m xlt_lib.experiment.probe JOBS`` reads a JSON list of jobs (its argument, built by
 `xlt_lib.experiment.calibration.probe_job_parameters`) and prints one JSON line:
 for each job its wall seconds, training and evaluation seconds and examples per
 second, measured by the same calls a phase notebook makes (validate the inputs,
@@ -94,10 +94,10 @@ def run_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
 
 
 def main() -> int:
-    jobs = json.loads(sys.stdin.read())
+    jobs = json.loads(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="xlt-probe-") as scratch:
         measured = [run_job(job, Path(scratch)) for job in jobs]
-    print(json.dumps({"jobs": measured}))
+    print(json.dumps({"jobs": measured, "ended_at": time.time()}))
     return 0
 
 
