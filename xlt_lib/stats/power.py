@@ -15,6 +15,10 @@ significance report's advice (`xlt_lib.stats.summary.seeds_advice`) and ``xlt pl
 (`xlt_lib.stats.planning`) both call it. A test corrected within a family of ``m``
 tests is planned at level alpha / m: Holm's first step is Bonferroni's, so the power
 this promises is a lower bound for every test of the family (`power_of`).
+Measured against simulated experiments (`tests/stats/test_stats_planning.py`): at 6
+seeds per condition the formula's power matches Welch's test (0.50 vs 0.48 simulated);
+at 3 it overstates it (0.35 vs 0.25), since Welch's degrees of freedom fall below the
+pooled 2n - 2 with so few seeds; designs that reach 80 % power have more.
 """
 
 from __future__ import annotations
