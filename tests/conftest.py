@@ -17,6 +17,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# A dry-run with nothing calibrated would probe the machine (a minute of training per workload):
+# tests that plan ask for a probe explicitly (tests/experiment/test_experiment_timing.py).
+os.environ.setdefault("XLT_AUTO_CALIBRATE", "0")
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "xlt_lib.commands.tasks",
     "xlt_lib.commands.codeswitch",
     "xlt_lib.commands.experiment",
+    "xlt_lib.commands.planning",
 )
 
 

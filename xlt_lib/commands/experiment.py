@@ -16,6 +16,7 @@ from typing import Any
 
 from xlt_lib.errors import ConfigError, RunRecordError, StorageError
 from xlt_lib.experiment import execute, load_experiment, plan
+from xlt_lib.experiment.calibration import auto_calibration_allowed, plan_time, run_probe
 from xlt_lib.experiment.config import ExecutorSpec
 from xlt_lib.experiment.describe import describe_plan
 from xlt_lib.experiment.grid import PHASE_NOTEBOOKS
@@ -120,7 +121,17 @@ def _run(args: argparse.Namespace) -> int:
         for phase in {run.spec.phase for run in the_plan.to_execute}
     )
     if args.dry_run:
-        print(describe_plan(the_plan))
+        executor = _executor(args, experiment.executor)
+        # No calibration cached for this machine and model: measure it now (a subprocess: this
+        # process stays free of torch), unless XLT_AUTO_CALIBRATE=0.
+        timing = plan_time(
+            [run.spec for run in the_plan.to_execute],
+            executor,
+            runs_root=the_plan.directory.parent,
+            probe=run_probe if auto_calibration_allowed() else None,
+            log=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+        print(describe_plan(the_plan, timing, executor))
         missing = the_plan.preflight.missing
         if missing:
             print(

@@ -7,7 +7,7 @@ disk a phase-2 encoder takes: the size of the model's folder, less the word
 embeddings when they stay frozen (``freeze_word_embeddings``) and are referenced in
 a local base model rather than copied (``encoder_storage: changed``, the default;
 see `xlt_lib.model.referenced`; a hub model's encoders are saved in full). Split sizes are read from local files (cached per call); for
-hub data with no cap they are unknown and shown as such.
+hub data with no cap they are the published sizes of `KNOWN_SPLIT_ROWS`, else unknown and shown as such.
 """
 
 from __future__ import annotations
@@ -33,6 +33,19 @@ KNOWN_MODEL_BYTES = {
     "bert-base-multilingual-cased": 710_000_000,
     "google-bert/bert-base-multilingual-cased": 710_000_000,
 }
+#: Published sizes of hub splits that no local mirror holds here (dataset cards), for planning
+#: without a download: (task, split) -> rows. ANLI concatenates its three rounds; CCG is CCGbank's
+#: sections 02-21 (train) and 00 (dev).
+KNOWN_SPLIT_ROWS = {
+    ("anli", "train"): 162_865,
+    ("anli", "dev"): 3_200,
+    ("commonsenseqa", "train"): 9_741,
+    ("commonsenseqa", "dev"): 1_221,
+    ("squad", "train"): 87_599,
+    ("squad", "dev"): 10_570,
+    ("ccg", "train"): 39_604,
+    ("ccg", "dev"): 1_913,
+}
 #: Files written by every run besides weights (notebook, records, predictions), generously.
 RECORD_BYTES = 2_000_000
 
@@ -46,14 +59,15 @@ class RunCost:
 
 @functools.lru_cache(maxsize=256)
 def split_rows(task: str, split: str, language: str, data_dir: str | None) -> int | None:
-    """Rows of a split read from local files, or ``None`` (hub data, or unavailable)."""
+    """Rows of a split read from local files, else its published size (`KNOWN_SPLIT_ROWS`), else ``None``."""
+    known = KNOWN_SPLIT_ROWS.get((task, split)) if language == "en" else None
     try:
         kind, _ = resolve_source(get_task(task), split, language, "auto", data_dir)
         if kind != "local":
-            return None
+            return known
         return int(load_split(task, split, language, data_dir=data_dir).num_rows)
     except (XltError, OSError, ValueError):
-        return None
+        return known
 
 
 def _capped(cap: int | None, task: str, split: str, language: str, data_dir: str | None) -> int | None:

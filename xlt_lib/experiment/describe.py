@@ -1,9 +1,12 @@
-"""The text of ``xlt run --dry-run``: every run, its dependencies, its state, and the cost."""
+"""The text of ``xlt run --dry-run``: every run, its dependencies, its state, the cost and the time."""
 
 from __future__ import annotations
 
+from xlt_lib.experiment.calibration import plan_time
+from xlt_lib.experiment.config import ExecutorSpec
 from xlt_lib.experiment.cost import estimate, human_bytes, human_count
 from xlt_lib.experiment.runner import Plan
+from xlt_lib.experiment.timing import PlanTime, executor_words, human_duration
 
 
 def _state(run_state: str, execute: bool) -> str:
@@ -18,13 +21,20 @@ def _state(run_state: str, execute: bool) -> str:
     }.get(run_state, "to run")
 
 
-def describe_plan(plan: Plan) -> str:
-    """A readable plan: one line per run, then totals for what this invocation executes."""
+def describe_plan(plan: Plan, timing: PlanTime | None = None, executor: ExecutorSpec | None = None) -> str:
+    """A readable plan: one line per run, then totals and the estimated time for what this invocation executes.
+
+    ``timing``: the estimate (`xlt_lib.experiment.calibration.plan_time`); by default the
+    one the calibration cache and completed runs give, without probing.
+    """
     experiment = plan.experiment
     runs = plan.runs
     n_phase2 = sum(1 for r in runs if r.spec.phase == "intermediate")
-    executor = experiment.executor
-    where = executor.kind if executor.kind != "workers" else f"{executor.workers} workers"
+    executor = executor or experiment.executor
+    if timing is None:
+        timing = plan_time([r.spec for r in plan.to_execute], executor, runs_root=plan.directory.parent)
+    seconds = {estimate.run_id: estimate.seconds for estimate in timing.runs}
+    where = executor_words(executor)
     lines = [
         f"experiment {experiment.name} ({experiment.path}): {len(runs)} runs "
         f"({n_phase2} intermediate, {len(runs) - n_phase2} transfer); "
@@ -32,7 +42,7 @@ def describe_plan(plan: Plan) -> str:
         f"run records: {plan.directory}",
         "",
     ]
-    header = ("run", "what", "seed", "after", "state", "train ex.", "eval ex.", "disk")
+    header = ("run", "what", "seed", "after", "state", "train ex.", "eval ex.", "disk", "est. time")
     rows = [header]
     totals = {"train": 0, "eval": 0, "disk": 0}
     unknown: set[str] = set()
@@ -55,6 +65,7 @@ def describe_plan(plan: Plan) -> str:
                 human_count(cost.train_examples),
                 human_count(cost.eval_examples),
                 human_bytes(cost.disk_bytes),
+                _time(seconds, spec.run_id, run.execute),
             )
         )
         if run.execute:
@@ -96,5 +107,13 @@ def describe_plan(plan: Plan) -> str:
         f"train {total('train', human_count(totals['train']))} examples seen (epochs included), "
         f"evaluate {total('eval', human_count(totals['eval']))} examples, "
         f"write {total('disk', human_bytes(totals['disk']))}",
+        *timing.lines(),
     ]
     return "\n".join(lines)
+
+
+def _time(seconds: dict[str, float | None], run_id: str, execute: bool) -> str:
+    if not execute:
+        return "-"
+    value = seconds.get(run_id)
+    return "?" if value is None else human_duration(value)

@@ -119,8 +119,9 @@ def seeds_advice(row: pd.Series, alpha: float) -> str:
     Always the fewest seeds with which the exact permutation test can reach
     ``alpha`` at all; with at least 2 seeds per condition and a non-zero
     difference and spread, also the seeds that would detect the observed
-    difference with 80% power (t-test power with the observed pooled seed sd,
-    a rough planning figure).
+    difference with 80% power (t-test power with the observed pooled seed sd at
+    the level its correction family needs, `xlt_lib.stats.power.seeds_needed`, the
+    one implementation ``xlt plan`` uses too; a rough planning figure).
     """
     metric = row["metric"]
     floor_seeds = seeds_to_reach(alpha)
@@ -134,15 +135,25 @@ def seeds_advice(row: pd.Series, alpha: float) -> str:
             "; the seed-to-seed spread cannot be estimated from one seed, so the number of seeds that would "
             "detect a difference of this size is unknown"
         )
+    family = _family_size(row)
     try:
-        needed = seeds_needed(row["diff"], sd, alpha=alpha)
+        needed = seeds_needed(row["diff"], sd, alpha=alpha, family_size=family)
     except StatsError:  # no difference or no spread: nothing to plan for
         return words
+    level = f" at α/{family} for its family of {family} tests" if family > 1 else ""
     return words + (
         f"; detecting a true difference of the observed size ({_points(abs(row['diff']), metric):.2f} "
         f"{_unit(metric)}) with 80% probability would take about {needed} seeds per condition "
-        f"(t-test power with the observed seed spread, a rough estimate)"
+        f"(t-test power{level} with the observed seed spread, a rough estimate; `xlt plan` plans the same way)"
     )
+
+
+def _family_size(row: pd.Series) -> int:
+    """The size of the row's correction family (1 without a correction or when unknown)."""
+    size = row.get("family_size", pd.NA)
+    if str(row.get("correction", "none")) == "none" or pd.isna(size):
+        return 1
+    return max(1, int(size))
 
 
 def _average_sentence(avg: pd.Series, kind_t: str, kind_r: str, n_languages: int, alpha: float) -> str:

@@ -153,7 +153,9 @@ def run_intermediate(
         callbacks=callbacks,
     )
     trainer = fitted.trainer
+    start = time.perf_counter()
     dev = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir)
+    dev_seconds = time.perf_counter() - start
     metrics: dict[str, Any] = {
         "phase": "intermediate",
         "task": spec.name,
@@ -161,6 +163,12 @@ def run_intermediate(
         "dev_split": spec.selection_split,
         "dev": dev,
         "train": fitted.train,
+        # What planning reads (`xlt_lib.experiment.throughput`), as phase 3 records its evaluation.
+        "eval": {
+            "examples": dev["n"],
+            "seconds": dev_seconds,
+            "examples_per_s": dev["n"] / dev_seconds if dev_seconds else None,
+        },
     }
     if "majority_rate" in dev and "accuracy" in dev:
         metrics["learning"] = check_dev(
