@@ -25,7 +25,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("target", choices=["xnli", "pawsx"])
     parser.add_argument("--pairs", type=int, required=True, help="English training pairs")
     parser.add_argument("--lr", type=float, default=5e-5)
@@ -56,7 +58,9 @@ def main() -> None:
         )
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as out:
-            result = run_transfer("offline-default", args.target, settings, output_dir=out, languages=languages)
+            result = run_transfer(
+                "offline-default", args.target, settings, output_dir=out, languages=languages
+            )
         verdict = result.metrics["learning"]
         learned += bool(verdict["learned"])
         print(

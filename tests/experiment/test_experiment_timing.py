@@ -12,7 +12,13 @@ import yaml
 
 from xlt_lib.cli import main
 from xlt_lib.experiment import ExecutorSpec, SlurmSettings, expand, load_experiment
-from xlt_lib.experiment.calibration import ProbeJob, device_throughput, plan_time
+from xlt_lib.experiment.calibration import (
+    ProbeJob,
+    compute_parameters,
+    device_throughput,
+    one_gpu_time,
+    plan_time,
+)
 from xlt_lib.experiment.cost import estimate
 from xlt_lib.experiment.throughput import (
     Throughput,
@@ -218,6 +224,33 @@ def test_gpu_plans_use_the_labelled_device_profile() -> None:
     assert faster is not None and faster.train_examples_per_s > throughput.train_examples_per_s
 
 
+def test_gpu_profiles_count_the_parameters_that_multiply() -> None:
+    """A word-embedding row is looked up, not multiplied: FLOPs per token exclude the embedding matrix."""
+    assert compute_parameters("xlm-roberta-large") == pytest.approx(304e6, rel=0.01)
+    specs = expand(load_experiment(REPO / "params" / "demo.yaml"))
+    # The offline default (if converted here): ~21M of its 117.5M parameters multiply.
+    parameters = compute_parameters(specs[0].model)
+    if parameters is not None:
+        assert 15e6 < parameters < 30e6
+
+
+def test_cpu_plans_also_say_what_one_gpu_would_take() -> None:
+    specs = [
+        spec
+        for spec in expand(load_experiment(REPO / "params" / "demo.yaml"))
+        if spec.phase == "intermediate"
+    ]
+    gpu = one_gpu_time(specs)
+    if compute_parameters(specs[0].model) is None:
+        pytest.skip("the offline default is not converted here")
+    assert gpu.known and gpu.wall_seconds == pytest.approx(gpu.run_seconds)
+    assert gpu.sources and all("H200" in source and "not measured" in source for source in gpu.sources)
+    one = device_throughput(specs[0], ExecutorSpec(), device="h200")
+    assert one is not None
+    cost = estimate(specs[0])
+    assert gpu.runs[0].seconds == pytest.approx(one.seconds(cost.train_examples, cost.eval_examples))
+
+
 def test_dry_runs_state_the_estimated_wall_time(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("XLT_RUNS_DIR", str(tmp_path / "runs"))
     assert (
@@ -226,3 +259,18 @@ def test_dry_runs_state_the_estimated_wall_time(tmp_path: Path, monkeypatch, cap
     out = capsys.readouterr().out
     assert "estimated wall time: " in out and "(SLURM, 16 array tasks at a time)" in out
     assert "GPU-hours (1 GPU per run)" in out and "not measured" in out
+
+
+def test_a_planned_evaluation_size_is_capped_at_each_targets_rows() -> None:
+    """xlt plan's larger designs: PAWS-X offers 2,000 dev rows per language, XNLI 5,010 test rows."""
+    from xlt_lib.commands.planning import _with_design
+
+    experiment = load_experiment(REPO / "params" / "offline-study.yaml")
+    design = _with_design(experiment, 3, 5010)
+    assert design.seeds == (1, 2, 3)
+    sizes = {
+        target.task: design.transfer_settings_for(target)["max_eval_examples"] for target in design.targets
+    }
+    assert sizes == {"xnli": 5010, "pawsx": 2000}
+    pawsx = [spec for spec in expand(design) if spec.target == "pawsx"]
+    assert estimate(pawsx[0]).eval_examples == 7 * 2000

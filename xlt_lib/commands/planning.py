@@ -87,20 +87,27 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _with_design(experiment: Experiment, seeds: int, eval_examples: int | None) -> Experiment:
-    """``experiment`` with ``seeds`` seeds per condition (its own first) and that evaluation size."""
+    """``experiment`` with ``seeds`` seeds per condition (its own first) and that evaluation size.
+
+    Each target's size is capped at the rows its languages offer (PAWS-X has 2,000 where
+    XNLI has 5,010): the cost estimate takes a cap at its word, without reading the data.
+    """
     chosen = list(experiment.seeds[:seeds])
     extra = max(experiment.seeds, default=0) + 1
     while len(chosen) < seeds:
         chosen.append(extra)
         extra += 1
     transfer = {**experiment.transfer_settings, "max_eval_examples": eval_examples}
-    targets = tuple(
-        dataclasses.replace(t, overrides={**t.overrides, "max_eval_examples": eval_examples})
-        if "max_eval_examples" in t.overrides
-        else t
-        for t in experiment.targets
+    targets = []
+    for target in experiment.targets:
+        available = _available(experiment, target)
+        size = eval_examples if eval_examples is None or available is None else min(eval_examples, available)
+        if size != eval_examples or "max_eval_examples" in target.overrides:
+            target = dataclasses.replace(target, overrides={**target.overrides, "max_eval_examples": size})
+        targets.append(target)
+    return dataclasses.replace(
+        experiment, seeds=tuple(chosen), transfer_settings=transfer, targets=tuple(targets)
     )
-    return dataclasses.replace(experiment, seeds=tuple(chosen), transfer_settings=transfer, targets=targets)
 
 
 def _available(experiment: Experiment, target: Any) -> int | None:

@@ -29,8 +29,14 @@ from typing import Any
 
 from xlt_lib.errors import XltError
 from xlt_lib.experiment.config import ExecutorSpec
-from xlt_lib.experiment.cost import estimate, model_bytes
-from xlt_lib.experiment.device_profiles import FILL, KNOWN_PARAMETERS, OVERHEAD_S, gpu_profile
+from xlt_lib.experiment.cost import estimate, model_bytes, word_embedding_bytes
+from xlt_lib.experiment.device_profiles import (
+    FILL,
+    KNOWN_PARAMETERS,
+    OVERHEAD_S,
+    OVERHEAD_S_PER_GB,
+    gpu_profile,
+)
 from xlt_lib.experiment.grid import RunSpec
 from xlt_lib.experiment.runner import BATCH_ENVIRONMENT
 from xlt_lib.experiment.throughput import (
@@ -51,6 +57,8 @@ PROBE_STEPS = 8
 PROBE_EVAL_EXAMPLES = 32
 #: ``XLT_AUTO_CALIBRATE=0`` stops ``xlt run --dry-run`` from probing when nothing is cached.
 AUTO_CALIBRATE_VARIABLE = "XLT_AUTO_CALIBRATE"
+#: The device a CPU plan's "on one GPU" line assumes (the kind of machine lent for checks here).
+ONE_GPU = "h200"
 
 
 @dataclass(frozen=True)
@@ -74,27 +82,58 @@ def on_gpus(executor: ExecutorSpec) -> bool:
     return gpus_per_run(executor) > 0
 
 
-def _parameters(model: str) -> int | None:
+def compute_parameters(model: str) -> int | None:
+    """Parameters that multiply per token (all but the word embeddings), or None if the model's size is unknown."""
     if model in KNOWN_PARAMETERS:
         return KNOWN_PARAMETERS[model]
     size = model_bytes(model)
-    return None if size is None else size // 4  # fp32 weights
+    return None if size is None else (size - word_embedding_bytes(model)) // 4  # fp32 weights
 
 
-def device_throughput(spec: RunSpec, executor: ExecutorSpec) -> Throughput | None:
-    """The recorded GPU profile's throughput for ``spec`` (not measured), or None if the model's size is unknown."""
-    profile, named = gpu_profile(executor.slurm.constraint if executor.slurm else None)
-    parameters = _parameters(spec.model)
+#: Encoder depths of the hub models the plans name (their configs); others: `num_layers` or 12.
+_KNOWN_LAYERS = {"large": 24}
+
+
+def _layers(spec: RunSpec) -> int:
+    """The encoder layers a run trains: ``num_layers`` if set, 24 for a *large* hub model, else 12."""
+    configured = spec.settings.get("num_layers")
+    if configured:
+        return int(configured)
+    return next((n for key, n in _KNOWN_LAYERS.items() if key in spec.model.lower()), 12)
+
+
+def device_throughput(
+    spec: RunSpec, executor: ExecutorSpec, *, device: str | None = None
+) -> Throughput | None:
+    """The recorded GPU profile's throughput for ``spec`` (not measured), or None if the model's size is unknown.
+
+    The profile is the one ``device`` names, else the one the executor's SLURM constraint
+    names, else `DEFAULT_GPU` (and the label says it was assumed).
+    """
+    named_by = device or (executor.slurm.constraint if executor.slurm else None)
+    profile, named = gpu_profile(named_by)
+    parameters = compute_parameters(spec.model)
     if parameters is None:
         return None
     settings = spec.settings
     tokens = float(settings.get("max_length") or 128) * FILL
     precision = str(settings.get("precision") or "fp32")
+    batch = int(settings.get("batch_size") or 16)
+    layers = _layers(spec)
     label = profile.label(precision) + ("" if named else " (assumed: executor.slurm.constraint names no GPU)")
+    weights_gb = (model_bytes(spec.model) or 4 * parameters) / 1e9
     return Throughput(
-        train_examples_per_s=profile.train_examples_per_s(parameters, tokens, precision),
-        eval_examples_per_s=profile.eval_examples_per_s(parameters, tokens, precision),
-        overhead_s=OVERHEAD_S,
+        train_examples_per_s=profile.train_examples_per_s(
+            parameters, tokens, precision, batch=batch, layers=layers
+        ),
+        eval_examples_per_s=profile.eval_examples_per_s(
+            parameters,
+            tokens,
+            precision,
+            batch=int(settings.get("eval_batch_size") or 2 * batch),
+            layers=layers,
+        ),
+        overhead_s=OVERHEAD_S + OVERHEAD_S_PER_GB * weights_gb,
         source=label,
         measured=False,
     )
@@ -164,6 +203,28 @@ def plan_time(
         runs.append(RunEstimate(spec.run_id, spec.phase, spec.parent, seconds))
     notes += list(unknown)
     return PlanTime(runs, executor, sources=list(sources), unknown=notes)
+
+
+def one_gpu_time(specs: Sequence[RunSpec], device: str = ONE_GPU) -> PlanTime:
+    """The same runs one after another on one GPU of the recorded ``device`` profile (not measured).
+
+    What a CPU plan would cost on a GPU machine: the dry-run of an experiment that runs
+    here states both.
+    """
+    local = ExecutorSpec()
+    runs: list[RunEstimate] = []
+    sources: dict[str, None] = {}
+    unknown: dict[str, None] = {}
+    for spec in specs:
+        rate = device_throughput(spec, local, device=device)
+        cost = estimate(spec)
+        seconds = rate.seconds(cost.train_examples, cost.eval_examples) if rate else None
+        if rate is None:
+            unknown[_why_unknown(spec, True)] = None
+        else:
+            sources[rate.source] = None
+        runs.append(RunEstimate(spec.run_id, spec.phase, spec.parent, seconds))
+    return PlanTime(runs, local, sources=list(sources), unknown=list(unknown))
 
 
 def _what(spec: RunSpec) -> str:
@@ -271,6 +332,7 @@ def _read_probe_output(stdout: str, spawned: float) -> dict[str, Throughput]:
     measured: list[Mapping[str, Any]] = report["jobs"]
     total_s = float(report["ended_at"]) - spawned
     process_overhead = max(0.0, total_s - sum(float(job["wall_s"]) for job in measured))
+    process_overhead += float(report.get("notebook_s") or 0.0)  # kernel, cell round trips, the figure
     out = {}
     for job in measured:
         fixed = float(job["wall_s"]) - float(job["train_s"]) - float(job["eval_s"])

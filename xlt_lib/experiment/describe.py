@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xlt_lib.experiment.calibration import plan_time
+from xlt_lib.experiment.calibration import on_gpus, one_gpu_time, plan_time
 from xlt_lib.experiment.config import ExecutorSpec
 from xlt_lib.experiment.cost import estimate, human_bytes, human_count
 from xlt_lib.experiment.runner import Plan
@@ -108,8 +108,23 @@ def describe_plan(plan: Plan, timing: PlanTime | None = None, executor: Executor
         f"evaluate {total('eval', human_count(totals['eval']))} examples, "
         f"write {total('disk', human_bytes(totals['disk']))}",
         *timing.lines(),
+        *_one_gpu_lines(plan, executor),
     ]
     return "\n".join(lines)
+
+
+def _one_gpu_lines(plan: Plan, executor: ExecutorSpec) -> list[str]:
+    """For a plan that runs on CPUs: what the same runs would take on one GPU (a recorded profile)."""
+    if on_gpus(executor) or not plan.to_execute:
+        return []
+    gpu = one_gpu_time([r.spec for r in plan.to_execute])
+    if gpu.wall_seconds is None:
+        return []
+    return [
+        f"on one GPU instead: estimated {human_duration(gpu.wall_seconds)} "
+        f"({gpu.run_seconds / 3600:,.1f} GPU-hours, runs one after another)",
+        *(f"  throughput: {source}" for source in gpu.sources),
+    ]
 
 
 def _time(seconds: dict[str, float | None], run_id: str, execute: bool) -> str:

@@ -7,7 +7,10 @@ second, measured by the same calls a phase notebook makes (validate the inputs,
 `start_run`, `run_intermediate` / `run_transfer`, `finish_run`) into a scratch
 run directory that is deleted afterwards. It imports what the notebooks import
 first, so the caller's measurement of the whole process includes that cost, as each
-real run's kernel pays it. Heavy by nature; nothing imports this module.
+real run's kernel pays it. What a phase notebook adds around those calls (starting a
+kernel through papermill, a dozen cell round trips, the per-language figure) is timed
+once per probe by executing a small notebook that does only that (`notebook_seconds`);
+at toy sizes it is most of a run. Heavy by nature; nothing imports this module.
 """
 
 from __future__ import annotations
@@ -26,7 +29,44 @@ import seaborn  # noqa: F401
 import torch
 
 from xlt_lib.experiment.notebook import finish_run, intermediate_inputs, start_run, transfer_inputs
+from xlt_lib.experiment.runner import KERNEL_NAME, batch_environment
 from xlt_lib.training import run_intermediate, run_transfer
+
+#: The cells of the stand-in notebook: a phase notebook's round trips and its figure, not its phase.
+NOTEBOOK_CELLS = (
+    "import matplotlib.pyplot as plt\nimport pandas as pd\nimport seaborn as sns\n"
+    "from IPython.display import Markdown, display",
+    *("display(Markdown('cell'))",) * 10,
+    "frame = pd.DataFrame({'language': [f'l{i}' for i in range(15)], 'accuracy': [0.5] * 15})\n"
+    "display(frame.round(4))",
+    "fig, ax = plt.subplots(figsize=(8, 3.2))\n"
+    "sns.barplot(data=frame, x='language', y='accuracy', ax=ax)\nfig.tight_layout()\nplt.show()",
+)
+
+
+def notebook_seconds(scratch: Path) -> float:
+    """Wall seconds papermill takes to run `NOTEBOOK_CELLS` on the xlt kernel, as the runner runs a phase."""
+    import logging
+
+    import nbformat
+    import papermill
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in NOTEBOOK_CELLS]
+    source = scratch / "notebook-overhead.ipynb"
+    nbformat.write(notebook, source)
+    started = time.perf_counter()
+    with batch_environment():
+        papermill.execute_notebook(
+            str(source),
+            str(scratch / "notebook-overhead.out.ipynb"),
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )
+    return time.perf_counter() - started
 
 
 def run_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
@@ -97,7 +137,9 @@ def main() -> int:
     jobs = json.loads(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="xlt-probe-") as scratch:
         measured = [run_job(job, Path(scratch)) for job in jobs]
-    print(json.dumps({"jobs": measured, "ended_at": time.time()}))
+        ended_at = time.time()  # the notebook stand-in is reported apart, not as process start-up
+        notebook_s = notebook_seconds(Path(scratch))
+    print(json.dumps({"jobs": measured, "ended_at": ended_at, "notebook_s": notebook_s}))
     return 0
 
 
