@@ -119,3 +119,32 @@ def test_a_target_on_which_no_run_learned_gets_one_line_saying_so() -> None:
     ]
     runs["learned"] = True
     assert learning_warnings(runs) == []
+
+
+def test_the_measured_threshold_is_named_for_the_offline_default() -> None:
+    runs = pd.DataFrame(
+        [
+            {
+                "run_id": f"transfer-{seed}",
+                "phase": "transfer",
+                "target": "pawsx",
+                "intermediate": "none",
+                "condition": "none",
+                "condition_kind": "none",
+                "seed": seed,
+                "learned": False,
+                "reasons": ("it predicts one class (0) in every language",),
+                "train_examples": 800,
+                "model": "offline-default",
+            }
+            for seed in (1, 2)
+        ],
+        columns=list(LEARNING_COLUMNS),
+    )
+    assert learning_warnings(runs) == [
+        "pawsx: no run learned (all predict a single class, 2 runs); train on at least 4,000 pairs (the runs "
+        "trained on 800 examples), where the offline-default model was measured to learn it, before comparing "
+        "conditions"
+    ]
+    runs["model"] = "xlm-roberta-base"  # nothing measured: the generic advice
+    assert "train on more examples or for longer" in learning_warnings(runs)[0]

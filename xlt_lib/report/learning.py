@@ -7,6 +7,8 @@ index page and the significance report show at their top, so that a comparison
 over runs that never left chance is never read as a finding. A target on which
 no run learned gets one line that says so and what to change; otherwise each
 condition with degenerate runs gets a line naming their seeds and the first reason.
+Where the training size at which the model learns the task has been measured
+(`MEASURED_THRESHOLDS`), the line names it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,28 @@ from xlt_lib.conditions import KIND_LABELS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+#: (model, task) -> English training pairs from which runs learned the task, measured from the
+#: base encoder (benchmarks/results/demo_design.md, train_throughput.md): below it, outcomes are
+#: mixtures of runs that learned and runs that did not.
+MEASURED_THRESHOLDS: dict[tuple[str, str], int] = {
+    ("offline-default", "mnli"): 3_000,
+    ("offline-default", "xnli"): 3_000,  # trains on MNLI
+    ("offline-default", "pawsx"): 4_000,
+}
+
+
+def _advice(group: pd.DataFrame, target: str, seen: str) -> str:
+    models = {str(m) for m in group["model"].dropna()} if "model" in group else set()
+    thresholds = {MEASURED_THRESHOLDS.get((model, target)) for model in models}
+    if len(models) == 1 and None not in thresholds:
+        (n,) = thresholds
+        return (
+            f"train on at least {n:,} pairs{seen}, where the {next(iter(models))} model was measured to "
+            "learn it, before comparing conditions"
+        )
+    return f"train on more examples or for longer{seen} before comparing conditions"
 
 
 def _what(row_phase: str, target: str) -> str:
@@ -39,8 +63,7 @@ def learning_warnings(runs: pd.DataFrame) -> list[str]:
             one_class = all(any("predicts one class" in r for r in reasons) for reasons in failed["reasons"])
             how = "all predict a single class" if one_class else "none is above chance"
             lines.append(
-                f"{what}: no run learned ({how}, {len(group)} runs); train on more examples or "
-                f"for longer{seen} before comparing conditions"
+                f"{what}: no run learned ({how}, {len(group)} runs); {_advice(group, str(target), seen)}"
             )
             continue
         for (condition, kind), runs_here in group.groupby(["condition", "condition_kind"], sort=True):

@@ -229,6 +229,7 @@ LEARNING_COLUMNS: tuple[str, ...] = (
     "learned",
     "reasons",
     "train_examples",
+    "model",
 )
 
 
@@ -266,6 +267,7 @@ def learning_runs(experiment_dir: str | os.PathLike[str]) -> pd.DataFrame:
                 "learned": bool(learning["learned"]),
                 "reasons": tuple(str(reason) for reason in learning.get("reasons", ())),
                 "train_examples": (metrics.get("train") or {}).get("examples"),
+                "model": config.get("model"),
             }
         )
     return pd.DataFrame(rows, columns=list(LEARNING_COLUMNS))
