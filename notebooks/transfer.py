@@ -24,6 +24,16 @@
 # fine-tune the offline default encoder on a few hundred pairs and evaluate a
 # sample of XNLI in all 15 languages in a few minutes on a laptop CPU.
 
+# %% [markdown]
+# The run's stopwatch starts with the kernel's first cell: `metrics.json` records
+# where the run's time went (`timings`: kernel start, imports, data, model,
+# training, evaluation, saving; see `xlt_lib.training.timings`).
+
+# %%
+import time
+
+kernel_ready = time.time()
+
 # %% tags=["parameters"]
 run_dir = None  # None: a fresh scratch folder under .xlt-cache/scratch
 encoder = "offline-default"  # the model, a phase-2 run's encoder folder, or a hub id
@@ -55,7 +65,9 @@ from IPython.display import Markdown, display
 
 from xlt_lib.experiment.notebook import finish_run, provenance_table, start_run, transfer_inputs
 from xlt_lib.training import run_transfer
+from xlt_lib.training.timings import RunTimings
 
+timings = RunTimings.in_notebook(kernel_ready)
 inputs = transfer_inputs(
     run_dir=run_dir,
     encoder=encoder,
@@ -80,7 +92,7 @@ pd.Series(inputs.settings.to_dict(), name="training settings").to_frame()
 # ## Provenance
 
 # %%
-environment = start_run(inputs)
+environment = start_run(inputs, timings)
 provenance_table(environment)
 
 # %% [markdown]
@@ -95,6 +107,7 @@ result = run_transfer(
     output_dir=inputs.run_dir,
     data_dir=inputs.data_dir,
     languages=inputs.languages,
+    timings=timings,
 )
 
 # %% [markdown]
@@ -131,4 +144,4 @@ plt.show()
 # feed the significance tests; `metrics.json` is written last and atomically.
 
 # %%
-finish_run(inputs, environment, result.metrics, predictions=result.predictions)
+finish_run(inputs, environment, result.metrics, predictions=result.predictions, timings=timings)
