@@ -60,8 +60,8 @@ task_files = []  # task files of user-defined tasks (xlt run passes the experime
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from IPython.display import Markdown, display
+from matplotlib.patches import Patch
 
 from xlt_lib.experiment.notebook import finish_run, provenance_table, start_run, transfer_inputs
 from xlt_lib.training import run_transfer
@@ -128,12 +128,20 @@ display(
 
 # %%
 fig, ax = plt.subplots(figsize=(max(5, 0.55 * len(per_language)), 3.2))
-order = per_language.sort_values("accuracy", ascending=False)["language"]
-sns.barplot(data=per_language, x="language", y="accuracy", hue="zero-shot", order=order, dodge=False, ax=ax)
+ordered = per_language.sort_values("accuracy", ascending=False).reset_index(drop=True)
+colours = {False: "C0", True: "C1"}  # fine-tuned in English, zero-shot
+ax.bar(ordered.index, ordered["accuracy"], color=[colours[z] for z in ordered["zero-shot"]])
+ax.set_xticks(ordered.index, ordered["language"])
 ax.axhline(result.metrics["average"]["accuracy"], color="0.3", linestyle="--", linewidth=1, label="average")
 ax.set_title(f"{inputs.task} {inputs.eval_split}: accuracy per language (seed {inputs.seed})")
+ax.set_xlabel("language")
+ax.set_ylabel("accuracy")
 ax.set_ylim(0, 1)
-ax.legend(loc="lower right", fontsize="small")
+shown = [
+    Patch(color=colour, label="zero-shot" if zero_shot else "English")
+    for zero_shot, colour in colours.items()
+]
+ax.legend(handles=[*shown, *ax.get_legend_handles_labels()[0]], loc="lower right", fontsize="small")
 fig.tight_layout()
 plt.show()
 
