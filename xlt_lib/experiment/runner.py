@@ -240,6 +240,10 @@ def execute_run(
                 # CRITICAL, not ERROR: on Ctrl-C the runner closes the kernel's sockets while it is
                 # replying, and its "Exception in message handler ... ZMQError" reached the terminal.
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                # Once the last cell has run, every record is written (atomically) and nothing is
+                # left for the kernel to do: a graceful shutdown only waits ~3 s per run for the
+                # interpreter to tear torch down (benchmarks/results/run_overhead.md).
+                shutdown_kernel="immediate",
             )
     except PapermillExecutionError as exc:
         evalue = _clean(exc.evalue)
