@@ -171,15 +171,26 @@ def step_summary(
 def verdict(
     steps: Sequence[Mapping[str, Any]], skipped: Sequence[str], environment: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The check's result: ``ok`` only when every planned step ran and passed."""
+    """The check's result: ``ok`` only when every planned step ran and passed (strict JSON: NaN as "nan")."""
     failed = [f"{step['step']}: {problem}" for step in steps for problem in step["problems"]]
     return {
         "ok": not failed and not skipped,
         "failed": failed,
         "skipped": list(skipped),
-        "steps": list(steps),
+        "steps": [_strict(step) for step in steps],
         "environment": dict(environment),
     }
+
+
+def _strict(value: Any) -> Any:
+    """``value`` with non-finite floats as strings, so that the JSON it becomes is standard."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(item) for item in value]
+    return value
 
 
 def _shown(value: Any, spec: str) -> str:
@@ -353,10 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             steps.append(_failed_step("transfer-ddp", "torchrun ran past --max-minutes"))
     environment["seconds"] = round(time.monotonic() - began, 1)
     result = verdict(steps, skipped, environment)
-    (args.out / "gpu_check.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "gpu_check.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     (args.out / "gpu_check.md").write_text(markdown(result))
     print(markdown(result))
-    print(json.dumps(result))
+    print(json.dumps(result, allow_nan=False))
     return 0 if result["ok"] else 1
 
 

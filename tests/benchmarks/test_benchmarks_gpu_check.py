@@ -89,7 +89,8 @@ def test_non_finite_numbers_a_run_that_did_not_learn_and_skipped_steps_fail() ->
     assert not result["ok"] and len(result["failed"]) == 3
     page = gpu_check.markdown(result)
     assert "Verdict: **FAIL**" in page and "skipped: transfer-ddp" in page
-    assert json.loads(json.dumps(result)) == result  # the JSON line round-trips
+    assert json.loads(json.dumps(result, allow_nan=False)) == result  # strict JSON, round-trips
+    assert result["steps"][0]["train_loss"] == "nan"
     assert not gpu_check.verdict([gpu_check.step_summary("x", _transfer_metrics(), 0, {})], ["y"], {})["ok"]
 
 
