@@ -27,6 +27,16 @@
 # train a small model on the offline default encoder in a few minutes on a
 # laptop CPU (a few hundred MNLI pairs, the first layers only).
 
+# %% [markdown]
+# The run's stopwatch starts with the kernel's first cell: `metrics.json` records
+# where the run's time went (`timings`: kernel start, imports, data, model,
+# training, evaluation, saving; see `xlt_lib.training.timings`).
+
+# %%
+import time
+
+kernel_ready = time.time()
+
 # %% tags=["parameters"]
 run_dir = None  # None: a fresh scratch folder under .xlt-cache/scratch
 model = "offline-default"  # or a hub id (xlm-roberta-large) or a model folder
@@ -55,7 +65,9 @@ from IPython.display import Markdown, display
 
 from xlt_lib.experiment.notebook import finish_run, intermediate_inputs, provenance_table, start_run
 from xlt_lib.training import run_intermediate
+from xlt_lib.training.timings import RunTimings
 
+timings = RunTimings.in_notebook(kernel_ready)
 inputs = intermediate_inputs(
     run_dir=run_dir,
     model=model,
@@ -85,7 +97,7 @@ if inputs.codeswitch is not None:
 # every data file read go to `env.json` before training starts.
 
 # %%
-environment = start_run(inputs)
+environment = start_run(inputs, timings)
 provenance_table(environment)
 
 # %% [markdown]
@@ -103,6 +115,7 @@ result = run_intermediate(
     codeswitch=inputs.codeswitch,
     output_dir=inputs.run_dir,
     data_dir=inputs.data_dir,
+    timings=timings,
 )
 print(f"encoder saved to {result.encoder_dir}")
 
@@ -120,4 +133,4 @@ pd.json_normalize(result.metrics, sep=".").T.rename(columns={0: "value"})
 # `metrics.json` is written last and atomically: its presence marks the run complete.
 
 # %%
-finish_run(inputs, environment, result.metrics)
+finish_run(inputs, environment, result.metrics, timings=timings)

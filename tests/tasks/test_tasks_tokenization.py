@@ -113,3 +113,61 @@ def test_second_tokenize_hits_the_cache(data_dir, tokenizer, monkeypatch) -> Non
     assert second.cache_files == first.cache_files and second["input_ids"] == first["input_ids"]
     with pytest.raises(AssertionError, match="tokenised again"):
         tokenize(ds, "xnli", tokenizer, 40)  # another max_length must not reuse the cache
+
+
+def test_cached_features_are_the_features_tokenising_afresh_gives(data_dir, tokenizer) -> None:
+    from xlt_lib.tasks import get_task
+
+    ds = subsample(load_split("xnli", "test", "sw", data_dir=data_dir), 24, seed=3)
+    first = tokenize(ds, "xnli", tokenizer, 40)
+    cached = tokenize(
+        subsample(load_split("xnli", "test", "sw", data_dir=data_dir), 24, seed=3), "xnli", tokenizer, 40
+    )
+    assert cached.cache_files == first.cache_files  # read back, not recomputed
+    afresh = encode_batch(ds[:], get_task("xnli"), tokenizer, 40)  # no cache involved
+    assert cached.column_names == list(afresh)
+    for column in afresh:
+        assert cached[column][:] == afresh[column], column
+
+
+def test_other_rows_or_changed_data_miss_the_cache(tmp_path, data_dir, tokenizer, monkeypatch) -> None:
+    lines = (data_dir / "xnli" / "test-en.tsv").read_text(encoding="utf-8").splitlines(keepends=True)[:30]
+    root = tmp_path / "data"
+    (root / "xnli").mkdir(parents=True)
+    source = root / "xnli" / "test-en.tsv"
+    source.write_text("".join(lines), encoding="utf-8")
+    calls = []
+    real = tokenization_module.encode_batch
+    monkeypatch.setattr(
+        tokenization_module, "encode_batch", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)
+    )
+
+    def features(seed: int):
+        return tokenize(
+            subsample(load_split("xnli", "test", "en", data_dir=root), 10, seed), "xnli", tokenizer, 40
+        )
+
+    first = features(seed=0)
+    assert calls and features(seed=0)["input_ids"][:] == first["input_ids"][:]
+    hits = len(calls)
+    features(seed=0)
+    assert len(calls) == hits  # same rows, same file: a hit
+    features(seed=1)
+    assert len(calls) > hits  # other rows selected: tokenised afresh
+    hits = len(calls)
+    source.write_text("".join(line.replace("\t", " changed\t", 1) for line in lines), encoding="utf-8")
+    changed = features(seed=0)
+    assert len(calls) > hits  # the file's content changed: tokenised afresh
+    assert changed["id"][:] == first["id"][:] and changed["input_ids"][:] != first["input_ids"][:]
+
+
+def test_tokenizer_fingerprint_is_remembered_until_the_tokenizer_changes(tiny_model_dir) -> None:
+    from transformers import AutoTokenizer
+
+    fresh = AutoTokenizer.from_pretrained(tiny_model_dir)
+    first = tokenization_module.tokenizer_fingerprint(fresh)
+    assert first == tokenization_module._fingerprint(fresh)
+    assert tokenization_module.tokenizer_fingerprint(fresh) == first
+    fresh.add_tokens(["xltnewtoken"])
+    changed = tokenization_module.tokenizer_fingerprint(fresh)
+    assert changed != first and changed == tokenization_module._fingerprint(fresh)

@@ -32,6 +32,7 @@ from xlt_lib.tasks.registry import get_task
 from xlt_lib.tasks.spec import TaskSpec
 from xlt_lib.training.multitask_spec import MultiTaskSpec
 from xlt_lib.training.settings import TrainingSettings
+from xlt_lib.training.timings import RunTimings
 from xlt_lib.validation import (
     NOTEBOOK,
     ListOf,
@@ -313,13 +314,18 @@ def determinism(settings: Any) -> dict[str, Any]:
     }
 
 
-def start_run(inputs: PhaseInputs) -> dict[str, Any]:
-    """Record provenance known before training (env.json, ``end_time`` null); returns it."""
-    environment = records.start_environment(model_identity=model_identity(inputs.source))
-    environment["data"] = _data_checksums(inputs)
-    environment["data_dir"] = inputs.data_dir
-    environment["data_source"] = data_source(resolve_data_dir(inputs.data_dir))
-    records.write_environment(inputs.run_dir, environment)
+def start_run(inputs: PhaseInputs, timings: RunTimings | None = None) -> dict[str, Any]:
+    """Record provenance known before training (env.json, ``end_time`` null); returns it.
+
+    ``timings``: the run's stopwatch (`xlt_lib.training.timings`); this counts as ``provenance``.
+    """
+    timings = timings if timings is not None else RunTimings()
+    with timings.part("provenance"):
+        environment = records.start_environment(model_identity=model_identity(inputs.source))
+        environment["data"] = _data_checksums(inputs)
+        environment["data_dir"] = inputs.data_dir
+        environment["data_source"] = data_source(resolve_data_dir(inputs.data_dir))
+        records.write_environment(inputs.run_dir, environment)
     return environment
 
 
@@ -344,9 +350,16 @@ def provenance_table(environment: dict[str, Any]) -> Any:
 
 
 def finish_run(
-    inputs: PhaseInputs, environment: dict[str, Any], metrics: dict[str, Any], predictions: Any = None
+    inputs: PhaseInputs,
+    environment: dict[str, Any],
+    metrics: dict[str, Any],
+    predictions: Any = None,
+    timings: RunTimings | None = None,
 ) -> Path:
     """Write predictions and the finished env.json, then metrics.json last (the run is complete).
+
+    ``timings``: the run's stopwatch; its record goes into ``metrics.json`` as ``timings``
+    (`xlt_lib.training.timings`).
 
     `start_run` wrote env.json into the run directory; if it is gone, the folder was
     deleted or moved while the run executed, and the writes here would silently
@@ -358,4 +371,6 @@ def finish_run(
             "(deleted or moved?); the run is not marked complete"
         )
     environment = {**environment, "determinism": determinism(inputs.settings)}
-    return records.finish_run(inputs.run_dir, metrics, environment=environment, predictions=predictions)
+    return records.finish_run(
+        inputs.run_dir, metrics, environment=environment, predictions=predictions, timings=timings
+    )

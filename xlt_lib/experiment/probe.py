@@ -25,7 +25,6 @@ from typing import Any
 import ipykernel.kernelapp  # noqa: F401  (what a run's kernel loads: counted in the fixed overhead)
 import matplotlib.pyplot  # noqa: F401
 import pandas  # noqa: F401
-import seaborn  # noqa: F401
 import torch
 
 from xlt_lib.experiment.notebook import finish_run, intermediate_inputs, start_run, transfer_inputs
@@ -34,13 +33,13 @@ from xlt_lib.training import run_intermediate, run_transfer
 
 #: The cells of the stand-in notebook: a phase notebook's round trips and its figure, not its phase.
 NOTEBOOK_CELLS = (
-    "import matplotlib.pyplot as plt\nimport pandas as pd\nimport seaborn as sns\n"
+    "import matplotlib.pyplot as plt\nimport pandas as pd\n"
     "from IPython.display import Markdown, display",
     *("display(Markdown('cell'))",) * 10,
     "frame = pd.DataFrame({'language': [f'l{i}' for i in range(15)], 'accuracy': [0.5] * 15})\n"
     "display(frame.round(4))",
     "fig, ax = plt.subplots(figsize=(8, 3.2))\n"
-    "sns.barplot(data=frame, x='language', y='accuracy', ax=ax)\nfig.tight_layout()\nplt.show()",
+    "ax.bar(frame['language'], frame['accuracy'])\nfig.tight_layout()\nplt.show()",
 )
 
 

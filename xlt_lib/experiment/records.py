@@ -9,6 +9,8 @@ Layout (ARCHITECTURE.md, "One run's record")::
     encoder/             phase 2: the trained encoder
     manifest.json        size and SHA-256 of every file above and of metrics.json (`manifest`)
     metrics.json         written LAST and atomically: its presence means "complete"
+    timings.json         where the run's wall time went, written by the runner after the notebook
+                         (`xlt_lib.training.timings`; added to the manifest like executed.ipynb)
     error.json           why the last attempt failed (removed when a new attempt starts)
 
 Every file is written to a temporary file in the same folder and moved into place
@@ -39,6 +41,8 @@ from xlt_lib.atomic import atomic_write, atomic_write_text
 from xlt_lib.errors import RunRecordError
 from xlt_lib.experiment import manifest
 from xlt_lib.paths import repo_root
+from xlt_lib.training.timings import METRICS_KEY as TIMINGS_KEY
+from xlt_lib.training.timings import TIMINGS_FILE, RunTimings, completed
 
 CONFIG = "config.yaml"
 ENV = "env.json"
@@ -46,6 +50,7 @@ METRICS = "metrics.json"
 ERROR = "error.json"
 EXECUTED = "executed.ipynb"
 PREDICTIONS = "predictions.parquet"
+TIMINGS = TIMINGS_FILE
 ENCODER = "encoder"
 MANIFEST = manifest.MANIFEST
 #: Where `set_aside` keeps damaged records (the report and the planner skip ``_``-folders).
@@ -278,24 +283,30 @@ def finish_run(
     *,
     environment: dict[str, Any] | None = None,
     predictions: Any = None,
+    timings: RunTimings | None = None,
 ) -> Path:
     """Write predictions, env.json and the manifest, then ``metrics.json`` last: the run is complete only now.
 
     The manifest lists every file now in the run directory (the executed notebook, still
     being written by papermill, is added by the runner afterwards: `add_to_manifest`)
-    and ``metrics.json`` by the bytes about to be written.
+    and ``metrics.json`` by the bytes about to be written. ``timings``: the run's
+    stopwatch; writing the files above counts as ``saving``, and its record goes into
+    ``metrics.json`` as ``timings``.
     """
     run_dir = Path(run_dir)
-    if predictions is not None:
-        atomic_write(run_dir / PREDICTIONS, lambda tmp: predictions.to_parquet(tmp, index=False))
-    if environment is not None:
-        write_environment(run_dir, {**environment, "end_time": now()})
-    # A runner that lost track of this attempt (its worker was killed) may have
-    # recorded it as failed meanwhile; the attempt did finish, so that record goes.
-    with contextlib.suppress(FileNotFoundError):
-        (run_dir / ERROR).unlink()
+    with timings.part("saving") if timings is not None else contextlib.nullcontext():
+        if predictions is not None:
+            atomic_write(run_dir / PREDICTIONS, lambda tmp: predictions.to_parquet(tmp, index=False))
+        if environment is not None:
+            write_environment(run_dir, {**environment, "end_time": now()})
+        # A runner that lost track of this attempt (its worker was killed) may have
+        # recorded it as failed meanwhile; the attempt did finish, so that record goes.
+        with contextlib.suppress(FileNotFoundError):
+            (run_dir / ERROR).unlink()
+        files = manifest.build(run_dir, exclude=frozenset({METRICS, EXECUTED, TIMINGS}))
+    if timings is not None:
+        metrics = {**metrics, TIMINGS_KEY: timings.record()}
     text = json_text(metrics)
-    files = manifest.build(run_dir, exclude=frozenset({METRICS, EXECUTED}))
     files[METRICS] = manifest.describe_bytes(text.encode("utf-8"))
     atomic_write_json(
         run_dir / MANIFEST,
@@ -312,3 +323,20 @@ def add_to_manifest(run_dir: Path, name: str) -> None:
         return
     files = {**current["files"], name: manifest.describe_file(run_dir / name)}
     atomic_write_json(run_dir / MANIFEST, {**current, "files": files})
+
+
+def write_timings(run_dir: Path, started: float, ended: float) -> Path | None:
+    """Write ``timings.json`` for a complete run: its kernel's record closed by the runner's clock.
+
+    ``started``/``ended``: when the runner began and finished the run (seconds since the
+    epoch). The file is added to the manifest like the executed notebook; a run whose
+    ``metrics.json`` holds no timings (written by an older notebook) gets none.
+    """
+    run_dir = Path(run_dir)
+    metrics = read_json(run_dir / METRICS)
+    kernel = metrics.get(TIMINGS_KEY) if isinstance(metrics, dict) else None
+    if not isinstance(kernel, dict):
+        return None
+    path = atomic_write_json(run_dir / TIMINGS, completed(kernel, started, ended))
+    add_to_manifest(run_dir, TIMINGS)
+    return path

@@ -36,6 +36,7 @@ from xlt_lib.experiment.preflight import Preflight
 from xlt_lib.experiment.preflight import check as check_inputs
 from xlt_lib.experiment.provenance import ProvenanceCache
 from xlt_lib.paths import repo_root, runs_dir
+from xlt_lib.training.timings import STARTED_VARIABLE
 
 #: Environment for batch kernels: no progress bars (tqdm under papermill prints a line per update).
 BATCH_ENVIRONMENT = {
@@ -177,6 +178,20 @@ def batch_environment() -> Iterator[None]:
                 os.environ[key] = previous
 
 
+@contextlib.contextmanager
+def run_started(started: float) -> Iterator[None]:
+    """Tell the kernel papermill starts when the run started (`xlt_lib.training.timings`), then restore."""
+    previous = os.environ.get(STARTED_VARIABLE)
+    os.environ[STARTED_VARIABLE] = repr(started)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(STARTED_VARIABLE, None)
+        else:
+            os.environ[STARTED_VARIABLE] = previous
+
+
 def _clean(text: str) -> str:
     return _ANSI.sub("", text)
 
@@ -189,7 +204,8 @@ def execute_run(
     The directory is reset first (a previous attempt's files never mix with this
     one's), ``config.yaml`` is written before the notebook starts, and the notebook
     itself writes ``metrics.json`` last. Failures are recorded in ``error.json`` and
-    returned, not raised; only an interrupt (Ctrl-C) propagates.
+    returned, not raised; only an interrupt (Ctrl-C) propagates. A complete run gets
+    ``timings.json``: where its wall time went, from here to papermill's return.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -197,6 +213,7 @@ def execute_run(
     logging.getLogger("papermill").setLevel(logging.WARNING)  # its per-notebook INFO lines are noise here
     run_dir = Path(run_dir)
     started = time.monotonic()
+    started_at = time.time()  # the kernel's clock too: it counts its own start from here
     try:
         records.reset_run_dir(run_dir)
         records.write_config(run_dir, spec.config())
@@ -208,7 +225,7 @@ def execute_run(
         )
     notebook = Path(notebooks_dir) / PHASE_NOTEBOOKS[spec.phase]
     try:
-        with batch_environment():
+        with batch_environment(), run_started(started_at):
             papermill.execute_notebook(
                 str(notebook),
                 atomic_output(run_dir / records.EXECUTED),  # each save whole (a full disk, a kill)
@@ -223,6 +240,10 @@ def execute_run(
                 # CRITICAL, not ERROR: on Ctrl-C the runner closes the kernel's sockets while it is
                 # replying, and its "Exception in message handler ... ZMQError" reached the terminal.
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                # Once the last cell has run, every record is written (atomically) and nothing is
+                # left for the kernel to do: a graceful shutdown only waits ~3 s per run for the
+                # interpreter to tear torch down (benchmarks/results/run_overhead.md).
+                shutdown_kernel="immediate",
             )
     except PapermillExecutionError as exc:
         evalue = _clean(exc.evalue)
@@ -247,6 +268,8 @@ def execute_run(
         return RunOutcome(spec.run_id, "failed", time.monotonic() - started, f"IncompleteRun: {message}")
     with contextlib.suppress(OSError):  # the notebook is a log: a manifest without it still verifies
         records.add_to_manifest(run_dir, records.EXECUTED)
+    with contextlib.suppress(OSError, RunRecordError, KeyError, ValueError):  # a log too, like the notebook
+        records.write_timings(run_dir, started_at, time.time())
     return RunOutcome(spec.run_id, "complete", time.monotonic() - started)
 
 

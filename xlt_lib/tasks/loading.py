@@ -405,6 +405,11 @@ def load_split(
     return dataset
 
 
+def _ids(dataset: Any) -> list[str]:
+    """The ``id`` column as a list, read in one batch (``dataset["id"]`` decodes row by row: 0.3 s for XNLI)."""
+    return dataset.select_columns(["id"])[:]["id"]
+
+
 def _check_alignment(
     spec: TaskSpec,
     split: str,
@@ -430,8 +435,8 @@ def _check_alignment(
         return
     if kind != "local" or root is None or entry is None or not local_path(root, entry, reference).is_file():
         return
-    theirs = set(load_split(spec, split, reference, data_dir=data_dir)["id"])
-    ours = set(dataset["id"])
+    theirs = set(_ids(load_split(spec, split, reference, data_dir=data_dir)))
+    ours = set(_ids(dataset))
     if ours == theirs:
         return
     extra, missing = sorted(ours - theirs), sorted(theirs - ours)

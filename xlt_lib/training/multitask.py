@@ -56,6 +56,7 @@ from xlt_lib.training.multitask_model import MultiTaskModel, build_multitask_mod
 from xlt_lib.training.multitask_spec import MultiTaskSpec
 from xlt_lib.training.settings import TrainingSettings
 from xlt_lib.training.task_sampler import TaskBatchSampler, task_probabilities
+from xlt_lib.training.timings import RunTimings
 from xlt_lib.training.trainer import ThroughputMeter, XltTrainer, training_arguments
 
 logger = logging.getLogger("xlt_lib.training")
@@ -163,38 +164,45 @@ def run_multitask(
     output_dir: str | os.PathLike[str] = ".",
     data_dir: str | os.PathLike[str] | None = None,
     callbacks: Sequence[TrainerCallback] = (),
+    *,
+    timings: RunTimings | None = None,
 ) -> IntermediateResult:
     """Train ``model`` on all of ``spec.tasks`` at once and save its encoder (see the module docstring).
 
     Called by `xlt_lib.training.run_intermediate` when its task is a `MultiTaskSpec`.
     ``settings`` apply to every task (``max_train_examples`` and ``max_dev_examples``
-    per task); ``epochs_by_task`` is looked up under ``spec.name``.
+    per task); ``epochs_by_task`` is looked up under ``spec.name``. ``timings``: as for
+    `run_intermediate` (`xlt_lib.training.timings`).
     """
+    timings = timings if timings is not None else RunTimings()
     check_precision(settings.precision, training_device())
     output_dir = Path(output_dir)
-    parent = model_identity(model)
-    resolved = resolve_model(model)
-    tokenizer = load_tokenizer(resolved)
+    with timings.part("provenance"):
+        parent = model_identity(model)
+    with timings.part("model"):
+        resolved = resolve_model(model)
+        tokenizer = load_tokenizer(resolved)
     specs = [resolved_task(task, data_dir) for task in spec.tasks]
-    switcher = build_switcher(codeswitch, data_dir) if codeswitch is not None else None  # one for all tasks
-    trains = [train_set(task, tokenizer, settings, codeswitch, data_dir, switcher) for task in specs]
+    with timings.part("data"):
+        switcher = build_switcher(codeswitch, data_dir) if codeswitch is not None else None  # one for all
+        trains = [train_set(task, tokenizer, settings, codeswitch, data_dir, switcher) for task in specs]
+        dev_sets = {
+            task.name: (
+                task,
+                eval_set(
+                    task,
+                    task.selection_split,
+                    task.selection_language,
+                    tokenizer,
+                    settings,
+                    settings.max_dev_examples,
+                    data_dir,
+                ),
+            )
+            for task in specs
+        }
     sizes = {task.name: len(train.dataset) for task, train in zip(specs, trains, strict=True)}
     probabilities = task_probabilities(sizes, spec.sampler, spec.temperature)
-    dev_sets = {
-        task.name: (
-            task,
-            eval_set(
-                task,
-                task.selection_split,
-                task.selection_language,
-                tokenizer,
-                settings,
-                settings.max_dev_examples,
-                data_dir,
-            ),
-        )
-        for task in specs
-    }
     sampler = TaskBatchSampler(
         [train.lengths for train in trains],
         [probabilities[task.name] for task in specs],
@@ -225,8 +233,10 @@ def run_multitask(
 
     counter = TaskCounter([task.name for task in specs])
     meter = ThroughputMeter()
+    with timings.part("model"):
+        multitask_model = build_multitask_model(resolved, specs, settings)
     trainer = MultiTaskTrainer(
-        model=build_multitask_model(resolved, specs, settings),
+        model=multitask_model,
         args=args,
         data_collator=MultiTaskCollator([collator_for(task, tokenizer) for task in specs]),
         train_dataset=MultiTaskDataset([train.dataset for train in trains]),
@@ -243,16 +253,17 @@ def run_multitask(
     if resume is not None:
         meter.restore(resume)
         counter.restore(resume)
-    train_info = fit(
-        trainer,
-        meter=meter,
-        resume=resume,
-        settings=settings,
-        codeswitch=codeswitch,
-        examples=sum(train.n_examples for train in trains),
-        train_task=list(spec.tasks),
-        what="multi-task intermediate training",
-    )
+    with timings.part("training"):
+        train_info = fit(
+            trainer,
+            meter=meter,
+            resume=resume,
+            settings=settings,
+            codeswitch=codeswitch,
+            examples=sum(train.n_examples for train in trains),
+            train_task=list(spec.tasks),
+            what="multi-task intermediate training",
+        )
 
     examples, batches = _totals(trainer, counter)
     seen = {
@@ -266,7 +277,8 @@ def run_multitask(
         for i, (task, train) in enumerate(zip(specs, trains, strict=True))
     }
     train_info.update(sampler=spec.sampler, temperature=spec.temperature, tasks=seen)
-    dev = _dev_scores(trainer, dev_sets)
+    with timings.part("evaluation"):
+        dev = _dev_scores(trainer, dev_sets)
     metrics: dict[str, Any] = {
         "phase": "intermediate",
         "task": spec.name,
@@ -297,7 +309,8 @@ def run_multitask(
         probabilities=probabilities,
         seen={name: {k: v[k] for k in ("examples_seen", "batches_seen")} for name, v in seen.items()},
     )
-    keep_encoder(trainer, model_.head(0), tokenizer, encoder_dir, record, checkpoint_dir)
+    with timings.part("saving"):
+        keep_encoder(trainer, model_.head(0), tokenizer, encoder_dir, record, checkpoint_dir)
     return IntermediateResult(encoder_dir=encoder_dir, metrics=metrics)
 
 

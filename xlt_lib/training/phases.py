@@ -65,6 +65,7 @@ from xlt_lib.training.learning import JUDGED_FORMATS, check_dev, check_transfer,
 from xlt_lib.training.multitask import run_multitask
 from xlt_lib.training.multitask_spec import MultiTaskSpec
 from xlt_lib.training.settings import TrainingSettings
+from xlt_lib.training.timings import RunTimings
 from xlt_lib.training.trainer import (
     EpochSetter,
     ThroughputMeter,
@@ -124,6 +125,7 @@ def run_intermediate(
     output_dir: str | os.PathLike[str] = ".",
     data_dir: str | os.PathLike[str] | None = None,
     callbacks: Sequence[TrainerCallback] = (),
+    timings: RunTimings | None = None,
 ) -> IntermediateResult:
     """Train ``model`` on the English intermediate ``task`` and save its encoder.
 
@@ -132,15 +134,21 @@ def run_intermediate(
     ``xlt_encoder.json``; ``metrics`` holds the dev scores of the selected
     checkpoint (accuracy; SQuAD exact match and F1 for extractive QA) and ``train``.
     ``callbacks`` are extra `TrainerCallback` objects (tests use one to interrupt).
+    ``timings``, when given, receives the seconds spent on data, model, training,
+    evaluation and saving (`xlt_lib.training.timings`).
     A `MultiTaskSpec` (or its notebook form ``{"multitask": {...}}``) trains on all its
     tasks at once with one shared encoder (`xlt_lib.training.multitask`).
     """
     multitask = MultiTaskSpec.from_parameter(task)
     if multitask is not None:
-        return run_multitask(model, multitask, settings, codeswitch, output_dir, data_dir, callbacks)
+        return run_multitask(
+            model, multitask, settings, codeswitch, output_dir, data_dir, callbacks, timings=timings
+        )
+    timings = timings if timings is not None else RunTimings()
     spec = resolved_task(task, data_dir)
     output_dir = Path(output_dir)
-    parent = model_identity(model)  # before training: a bad name fails in seconds, not hours
+    with timings.part("provenance"):
+        parent = model_identity(model)  # before training: a bad name fails in seconds, not hours
     fitted = _fit(
         phase="intermediate",
         encoder=model,
@@ -151,10 +159,11 @@ def run_intermediate(
         output_dir=output_dir,
         data_dir=data_dir,
         callbacks=callbacks,
+        timings=timings,
     )
     trainer = fitted.trainer
     start = time.perf_counter()
-    dev = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir)
+    dev = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir, timings)
     dev_seconds = time.perf_counter() - start
     metrics: dict[str, Any] = {
         "phase": "intermediate",
@@ -189,7 +198,8 @@ def run_intermediate(
         num_layers=trainer.model.config.num_hidden_layers,
         dev=dev,
     )
-    keep_encoder(trainer, trainer.model, fitted.tokenizer, encoder_dir, record, fitted.checkpoint_dir)
+    with timings.part("saving"):
+        keep_encoder(trainer, trainer.model, fitted.tokenizer, encoder_dir, record, fitted.checkpoint_dir)
     return IntermediateResult(encoder_dir=encoder_dir, metrics=metrics)
 
 
@@ -203,11 +213,12 @@ def run_transfer(
     data_dir: str | os.PathLike[str] | None = None,
     callbacks: Sequence[TrainerCallback] = (),
     languages: Sequence[str] | None = None,
+    timings: RunTimings | None = None,
 ) -> TransferResult:
     """Fine-tune ``encoder`` on ``target``'s English training data, evaluate zero-shot on all its languages.
 
     ``languages``: the languages to evaluate (``None``: every language the evaluation
-    split offers; for local data, the files present).
+    split offers; for local data, the files present). ``timings``: as for `run_intermediate`.
 
     ``encoder`` is ``"offline-default"``, a model folder (a phase-2
     ``<run>/encoder``) or a hub id. XNLI trains on MNLI and PAWS-X on English
@@ -216,6 +227,7 @@ def run_transfer(
     and the model's outputs decoded into predictions, by the target's format
     (`TaskFormat.score`).
     """
+    timings = timings if timings is not None else RunTimings()
     spec = resolved_task(target, data_dir)
     if not spec.is_target:
         raise ConfigError(f"target {target!r}: not a transfer target (targets have a train_task, e.g. xnli)")
@@ -225,8 +237,9 @@ def run_transfer(
             f"target {spec.name!r}: its training task {train_spec.name!r} has format/labels "
             f"{train_spec.format}/{list(train_spec.labels)}, expected {spec.format}/{list(spec.labels)}"
         )
-    resolved = resolve_model(encoder)
-    record = read_encoder_record(resolved) if Path(resolved).is_dir() else None
+    with timings.part("model"):
+        resolved = resolve_model(encoder)
+        record = read_encoder_record(resolved) if Path(resolved).is_dir() else None
     output_dir = Path(output_dir)
     fitted = _fit(
         phase="transfer",
@@ -238,6 +251,7 @@ def run_transfer(
         output_dir=output_dir,
         data_dir=data_dir,
         callbacks=callbacks,
+        timings=timings,
     )
     trainer = fitted.trainer
     task_format = get_format(spec.format)
@@ -245,15 +259,23 @@ def run_transfer(
     frames: list[pd.DataFrame] = []
     eval_seconds, eval_examples = 0.0, 0
     for language in evaluation_languages(spec, spec.eval_split, data_dir, languages):
-        evaluation = eval_set(
-            spec, spec.eval_split, language, fitted.tokenizer, settings, settings.max_eval_examples, data_dir
-        )
+        with timings.part("data"):
+            evaluation = eval_set(
+                spec,
+                spec.eval_split,
+                language,
+                fitted.tokenizer,
+                settings,
+                settings.max_eval_examples,
+                data_dir,
+            )
         examples = evaluation.examples
-        start = time.perf_counter()
-        outputs = _predict_in_length_order(trainer, evaluation.features)
-        eval_seconds += time.perf_counter() - start
-        eval_examples += len(examples)
-        scored = task_format.score(outputs, examples, evaluation.windows, spec)
+        with timings.part("evaluation"):
+            start = time.perf_counter()
+            outputs = _predict_in_length_order(trainer, evaluation.features)
+            eval_seconds += time.perf_counter() - start
+            eval_examples += len(examples)
+            scored = task_format.score(outputs, examples, evaluation.windows, spec)
         per_language[language] = scored.metrics
         frames.append(
             pd.DataFrame(
@@ -291,7 +313,7 @@ def run_transfer(
         },
     }
     if settings.selection == "best_en_dev":
-        metrics["dev"] = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir)
+        metrics["dev"] = _evaluate_dev(trainer, spec, fitted.tokenizer, settings, data_dir, timings)
     predictions = pd.concat(frames, ignore_index=True)
     if spec.format in JUDGED_FORMATS:
         metrics["learning"] = check_transfer(
@@ -301,7 +323,8 @@ def run_transfer(
             num_classes=len(spec.labels),
             train_loss=final_loss(trainer.state.log_history),
         ).to_dict()
-    drop_checkpoints(trainer, fitted.checkpoint_dir)
+    with timings.part("saving"):
+        drop_checkpoints(trainer, fitted.checkpoint_dir)
     return TransferResult(metrics=metrics, predictions=predictions)
 
 
@@ -331,25 +354,30 @@ def build_trainer(
     output_dir: Path,
     data_dir: str | os.PathLike[str] | None,
     callbacks: Sequence[TrainerCallback],
+    timings: RunTimings | None = None,
 ) -> PreparedRun:
     """Data, model with a fresh head, and an `XltTrainer` for one phase (the benchmark uses it too).
 
     Trains ``head_task``'s head on ``train_task``'s English training data; the
     dev set is ``head_task``'s selection split. Finds a checkpoint to resume from.
+    ``timings`` receives the seconds spent on data (reading, tokenising) and the model.
     """
+    timings = timings if timings is not None else RunTimings()
     check_precision(settings.precision, training_device())  # fail before any data is read
-    resolved = resolve_model(encoder)
-    tokenizer = load_tokenizer(resolved)
-    train: TrainSet = train_set(train_task, tokenizer, settings, codeswitch, data_dir)
-    dev = eval_set(
-        head_task,
-        head_task.selection_split,
-        head_task.selection_language,
-        tokenizer,
-        settings,
-        settings.max_dev_examples,
-        data_dir,
-    )
+    with timings.part("model"):
+        resolved = resolve_model(encoder)
+        tokenizer = load_tokenizer(resolved)
+    with timings.part("data"):
+        train: TrainSet = train_set(train_task, tokenizer, settings, codeswitch, data_dir)
+        dev = eval_set(
+            head_task,
+            head_task.selection_split,
+            head_task.selection_language,
+            tokenizer,
+            settings,
+            settings.max_dev_examples,
+            data_dir,
+        )
     select_metric = get_format(head_task.format).selection_metric
     selecting = settings.selection == "best_en_dev"
 
@@ -372,42 +400,46 @@ def build_trainer(
         select_metric=select_metric if selecting else None,
         steps_per_epoch=steps_per_epoch(len(train.dataset), settings.effective_batch_size),
     )
-    model = load_with_head(resolved, head_task.format, head_task.labels, settings)
-    if settings.cls_only_last_layer:
-        use_cls_only_last_layer(model, head_task.format)
-    if settings.fast_cpu_dropout and training_device().type == "cpu":
-        use_cpu_dropout(model)
-    meter = ThroughputMeter()
-    extra = [EpochSetter(train.dataset)] if train.dynamic else []
-    trainer = XltTrainer(
-        model=model,
-        args=args,
-        data_collator=collator_for(head_task, tokenizer),
-        train_dataset=train.dataset,
-        eval_dataset=dev.features if selecting else None,
-        processing_class=tokenizer,
-        compute_metrics=metric_fn(head_task, dev),
-        callbacks=[*extra, *callbacks],
-        lengths=train.lengths,
-        meter=meter,
-    )
+    with timings.part("model"):
+        model = load_with_head(resolved, head_task.format, head_task.labels, settings)
+        if settings.cls_only_last_layer:
+            use_cls_only_last_layer(model, head_task.format)
+        if settings.fast_cpu_dropout and training_device().type == "cpu":
+            use_cpu_dropout(model)
+        meter = ThroughputMeter()
+        extra = [EpochSetter(train.dataset)] if train.dynamic else []
+        trainer = XltTrainer(
+            model=model,
+            args=args,
+            data_collator=collator_for(head_task, tokenizer),
+            train_dataset=train.dataset,
+            eval_dataset=dev.features if selecting else None,
+            processing_class=tokenizer,
+            compute_metrics=metric_fn(head_task, dev),
+            callbacks=[*extra, *callbacks],
+            lengths=train.lengths,
+            meter=meter,
+        )
     if resume is not None:
         meter.restore(resume)
     return PreparedRun(trainer, tokenizer, train, meter, resume, checkpoint_dir)
 
 
-def _fit(*, settings: TrainingSettings, codeswitch: CodeSwitchConfig | None, **kwargs: Any) -> _Fitted:
-    prepared = build_trainer(settings=settings, codeswitch=codeswitch, **kwargs)
-    info = fit(
-        prepared.trainer,
-        meter=prepared.meter,
-        resume=prepared.resume,
-        settings=settings,
-        codeswitch=codeswitch,
-        examples=prepared.train.n_examples,
-        train_task=kwargs["train_task"].name,
-        what=kwargs["phase"],
-    )
+def _fit(
+    *, settings: TrainingSettings, codeswitch: CodeSwitchConfig | None, timings: RunTimings, **kwargs: Any
+) -> _Fitted:
+    prepared = build_trainer(settings=settings, codeswitch=codeswitch, timings=timings, **kwargs)
+    with timings.part("training"):
+        info = fit(
+            prepared.trainer,
+            meter=prepared.meter,
+            resume=prepared.resume,
+            settings=settings,
+            codeswitch=codeswitch,
+            examples=prepared.train.n_examples,
+            train_task=kwargs["train_task"].name,
+            what=kwargs["phase"],
+        )
     return _Fitted(
         trainer=prepared.trainer,
         tokenizer=prepared.tokenizer,
@@ -425,19 +457,22 @@ def _evaluate_dev(
     tokenizer: PreTrainedTokenizerBase,
     settings: TrainingSettings,
     data_dir: str | os.PathLike[str] | None,
+    timings: RunTimings,
 ) -> dict[str, Any]:
     """Scores of the final (selected) model on ``task``'s English dev set."""
-    dev = eval_set(
-        task,
-        task.selection_split,
-        task.selection_language,
-        tokenizer,
-        settings,
-        settings.max_dev_examples,
-        data_dir,
-    )
-    trainer.compute_metrics = metric_fn(task, dev)
-    scores = trainer.evaluate(eval_dataset=dev.features, metric_key_prefix="dev")
+    with timings.part("data"):
+        dev = eval_set(
+            task,
+            task.selection_split,
+            task.selection_language,
+            tokenizer,
+            settings,
+            settings.max_dev_examples,
+            data_dir,
+        )
+    with timings.part("evaluation"):
+        trainer.compute_metrics = metric_fn(task, dev)
+        scores = trainer.evaluate(eval_dataset=dev.features, metric_key_prefix="dev")
     kept = {k.removeprefix("dev_"): float(v) for k, v in scores.items() if k.startswith("dev_")}
     kept = {k: v for k, v in kept.items() if not k.endswith(("runtime", "per_second"))}
     if task.format in JUDGED_FORMATS:  # the chance level `learning.check_dev` compares against
