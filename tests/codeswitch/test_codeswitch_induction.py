@@ -26,7 +26,7 @@ from xlt_lib.codeswitch.induced_store import (
     read_meta,
     write_induced,
 )
-from xlt_lib.codeswitch.induction import InductionSettings, build_induced
+from xlt_lib.codeswitch.induction import InductionSettings, build_induced, candidate_set
 from xlt_lib.codeswitch.sources import dictionary_source
 from xlt_lib.errors import ConfigError, DictionaryError
 from xlt_lib.experiment import load_experiment, plan
@@ -138,6 +138,17 @@ def test_tokenizer_candidates_are_whole_words_in_the_script() -> None:
     assert cands.distinct_script("ru") and cands.distinct_script("ur") and not cands.distinct_script("sw")
     with pytest.raises(ConfigError, match="no script known"):
         cands.tokenizer_words(FakeTokenizer(), "xx")
+
+
+def test_tokenizer_words_are_a_fallback_for_languages_without_dictionary_or_text(data: Path) -> None:
+    settings = InductionSettings()
+    fallback = candidate_set("ru", settings, ["house"], FakeTokenizer(), data)
+    assert fallback.words == ["дом", "вода"] and fallback.counts["tokenizer"] == 2
+    (data / "dictionaries/muse/en-ru.txt").write_text("house дом\nhouse здание\n", encoding="utf-8")
+    own = candidate_set("ru", settings, ["house"], FakeTokenizer(), data)
+    assert own.words == ["дом", "здание"] and "tokenizer" not in own.counts
+    with pytest.raises(DictionaryError, match="no candidate words"):
+        candidate_set("sw", settings, ["house"], FakeTokenizer(), data)  # Latin script: no fallback
 
 
 def test_candidate_words_and_merging() -> None:
@@ -329,3 +340,14 @@ def test_an_induced_dictionary_enters_provenance_and_a_rebuild_makes_the_run_sta
     write_induced("sw", [("house", "nyumba", 1.0), ("dog", "mbwa", 1.0)], 0.0, {})
     stale = check_run(run_dir, str(tiny_model_dir), ProvenanceCache(), str(data)).stale
     assert any("en-sw.txt changed" in reason for reason in stale)
+
+
+def test_the_params_example_uses_induced_dictionaries_by_configuration_alone(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XLT_RUNS_DIR", str(tmp_path / "runs"))
+    experiment = load_experiment(Path(__file__).resolve().parents[2] / "params/induced-dictionaries.yaml")
+    reads = {r.what: r for r in plan(experiment).preflight.all_reads() if r.kind == "dictionary"}
+    assert reads["dictionary sw (induced)"].where == str(induced_dictionary_path("sw"))
+    assert reads["dictionary ur (induced)"].problem and "dictionary de" in reads
+    assert reads["dictionary sw"].where.endswith("extra/en-sw.txt"), "muse-lists keeps the small list"

@@ -9,9 +9,10 @@ three sources only:
 * ``dictionary``: the target side of an existing dictionary of the language (a
   set of words; its pairing is not used);
 * ``tokenizer``: the encoder's vocabulary, whole-word pieces (``▁word``) written
-  entirely in the language's script; used only for non-Latin scripts
-  (`distinct_script`): for a Latin-script language it would mix in English,
-  French, German ... words, which then win the retrieval;
+  entirely in the language's script; a fallback for languages with neither a
+  dictionary nor training text, and only for non-Latin scripts (`distinct_script`):
+  for a Latin-script language it would mix in English, French, German ... words,
+  which then win the retrieval;
 * ``train-text``: words of the unlabelled text of TRAINING splits of registered
   tasks. `training_words` refuses any split that is not ``train`` or that a task
   evaluates or selects models on (`EvaluationSplitError`), whatever the caller

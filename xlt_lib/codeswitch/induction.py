@@ -217,7 +217,10 @@ def candidate_set(
     side only). ``train-text``: words of every registered task's training split
     in the language that the data directory holds. ``tokenizer``: whole-word
     pieces in the language's script, minus the English queries, for languages
-    of a non-Latin script only (`candidates.distinct_script`).
+    of a non-Latin script only (`candidates.distinct_script`), and only as a
+    fallback where the other sources gave no word: a script is shared (Urdu's
+    with Arabic and Persian), and words of a neighbour language would compete
+    with the language's own.
     """
     sources: list[list[str]] = []
     counts: dict[str, int] = {}
@@ -234,7 +237,8 @@ def candidate_set(
         words = cands.target_training_words(language, data_dir)
         sources.append(words)
         counts["train-text"] = len(words)
-    if "tokenizer" in settings.candidate_sources and cands.distinct_script(language):
+    fallback = not any(sources)
+    if "tokenizer" in settings.candidate_sources and fallback and cands.distinct_script(language):
         english = set(queries)
         tokenizer = tokenizer if tokenizer is not None else load_tokenizer(settings.model)
         words = [w for w in cands.tokenizer_words(tokenizer, language) if w.lower() not in english]

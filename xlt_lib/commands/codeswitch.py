@@ -99,6 +99,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     preview.add_argument("--seed", type=int, default=42)
     preview.add_argument("--epoch", type=int, default=0)
     preview.add_argument("--data-dir", default=None)
+    preview.add_argument(
+        "--source", choices=("default", *DICTIONARY_CHOICES), default="default", help="as for `dictionaries`"
+    )
     preview.set_defaults(handler=_preview)
 
 
@@ -122,6 +125,7 @@ def _preview(args: argparse.Namespace) -> int:
         token_ratio=args.token_ratio,
         mode=args.mode,
         seed=args.seed,
+        dictionaries=None if args.source == "default" else args.source,
     )
     ds = load_split(args.task, args.split, data_dir=args.data_dir)
     ds = ds.select(range(min(args.n_examples, len(ds))))
