@@ -151,14 +151,15 @@ def _induce(args: argparse.Namespace) -> int:
         max_queries=args.max_queries,
     )
     wanted = json.loads(json.dumps(settings.record()))
-    identity = model_identity(args.model)
+    identity = json.loads(json.dumps(model_identity(args.model)))
     todo = []
     for language in args.languages:
-        meta = read_meta(language)
-        same = meta is not None and meta.get("settings") == wanted and meta.get("model_identity") == identity
+        meta = read_meta(language) or {}
+        same = meta.get("settings") == wanted and meta.get("model_identity") == identity
         if same and not args.force:
             print(
-                f"induction {language}: already built with these settings ({meta['pairs']} pairs); --force rebuilds"
+                f"induction {language}: already built with these settings ({meta.get('pairs')} pairs); "
+                "--force rebuilds"
             )
         else:
             todo.append(language)
