@@ -1,6 +1,8 @@
 """Code-switching of English training data (CoSDA-ML, Qin et al. 2020).
 
-`load_dictionaries` reads bilingual dictionaries, `CodeSwitchConfig` holds a
+`load_dictionaries` reads bilingual dictionaries, `dictionary_sources` says which
+file each language of a config reads (MUSE, a named file, or a dictionary induced
+from the encoder by `xlt_lib.codeswitch.induction`), `CodeSwitchConfig` holds a
 condition's settings, `CodeSwitcher` applies the procedure to canonical examples
 of any task format (dynamic or static, reproducible per example id),
 `SwitchedDataset` is the lazy per-epoch view training uses, and
@@ -24,6 +26,7 @@ from xlt_lib.codeswitch.dictionary import (
     load_dictionary,
 )
 from xlt_lib.codeswitch.methods import METHODS, Switcher, build_switcher, register_method
+from xlt_lib.codeswitch.sources import DictionarySource, dictionary_sources, load_configured_dictionaries
 from xlt_lib.codeswitch.switcher import (
     AnalysedCorpus,
     CodeSwitcher,
@@ -42,12 +45,15 @@ __all__ = [
     "BilingualDictionary",
     "CodeSwitchConfig",
     "CodeSwitcher",
+    "DictionarySource",
     "SwitchDecisions",
     "SwitchedDataset",
     "Switcher",
     "build_cosda_switcher",
     "build_switcher",
     "default_dictionary_path",
+    "dictionary_sources",
+    "load_configured_dictionaries",
     "load_dictionaries",
     "load_dictionary",
     "register_method",

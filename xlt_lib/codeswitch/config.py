@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from xlt_lib.validation import (
     PYTHON,
+    Constraint,
     Interval,
     KeyPath,
     ListOf,
@@ -29,6 +30,7 @@ from xlt_lib.validation import (
     check_instance,
     constraint,
     relation_error,
+    type_error,
 )
 
 #: The 14 non-English XNLI languages (the default target set of the study).
@@ -41,6 +43,37 @@ MODES = ("per_word", "per_sentence")
 DEFAULT_METHOD = "cosda"
 SCHEDULES = ("dynamic", "static")
 _RATIO = Interval(Real, 0.0, 1.0, closed="both")
+
+#: ``dictionaries: induced``: every language reads the dictionary induced from the encoder
+#: (`xlt_lib.codeswitch.induced_store`, built by ``xlt codeswitch induce``).
+INDUCED = "induced"
+#: ``dictionaries: muse+induced``: a language's MUSE dictionary where the data directory has one,
+#: its induced dictionary elsewhere (Swahili and Urdu among XNLI's languages).
+MUSE_ELSE_INDUCED = "muse+induced"
+#: What ``dictionaries`` may be as a whole, besides a per-language mapping.
+DICTIONARY_CHOICES = (INDUCED, MUSE_ELSE_INDUCED)
+
+
+class DictionarySources(Constraint):
+    """``codeswitch.dictionaries``: one choice for every language, or one per language.
+
+    A whole-config choice is ``induced`` or ``muse+induced``; a mapping gives
+    some languages a dictionary file or ``induced`` (the others keep their default:
+    MUSE, else ``dictionaries/extra``). A file literally named ``induced`` is
+    written ``./induced``.
+    """
+
+    _entries = MappingOf(String(), String())
+
+    def describe(self) -> str:
+        return f"one of {', '.join(DICTIONARY_CHOICES)}, or a mapping of language -> file or {INDUCED}"
+
+    def check(self, value: Any, key: KeyPath, origin: Origin) -> Any:
+        if isinstance(value, str):
+            return Options(*DICTIONARY_CHOICES).check(value, key, origin)
+        if not isinstance(value, Mapping):
+            raise type_error(value, self.describe(), key, origin)
+        return self._entries.check(value, key, origin)
 
 
 @dataclass(frozen=True)
@@ -70,15 +103,16 @@ class CodeSwitchConfig:
     fields: tuple[str, ...] | None = field(
         default=None, metadata=constraint(Nullable(ListOf(String(), unique=False, container=tuple)))
     )
-    dictionaries: Mapping[str, str] | None = field(
-        default=None, hash=False, metadata=constraint(Nullable(MappingOf(String(), String())))
+    #: Per language a file or ``induced``, or ``induced`` / ``muse+induced`` for all (`DictionarySources`).
+    dictionaries: Mapping[str, str] | str | None = field(
+        default=None, hash=False, metadata=constraint(Nullable(DictionarySources()))
     )
     #: The method (`xlt_lib.codeswitch.methods`): a registered name or ``module:function``.
     method: str = field(default=DEFAULT_METHOD, metadata=constraint(String()))
 
     def __post_init__(self) -> None:
         check_instance(self)  # each field against its declared constraint (normalised in place)
-        for lang in self.dictionaries or {}:
+        for lang in self.dictionaries if isinstance(self.dictionaries, Mapping) else ():
             if lang not in self.languages:
                 raise relation_error(
                     ("dictionaries", lang), f"not one of the languages ({', '.join(self.languages)})"
@@ -94,7 +128,9 @@ class CodeSwitchConfig:
             "schedule": self.schedule,
             "seed": self.seed,
             "fields": None if self.fields is None else list(self.fields),
-            "dictionaries": None if self.dictionaries is None else dict(self.dictionaries),
+            "dictionaries": (
+                dict(self.dictionaries) if isinstance(self.dictionaries, Mapping) else self.dictionaries
+            ),
             # Only a non-default method is written, so that CoSDA-ML conditions keep their run ids.
             **({"method": self.method} if self.method != DEFAULT_METHOD else {}),
         }
@@ -114,6 +150,12 @@ class CodeSwitchConfig:
                 key, f"unknown key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}"
             )
         return build(cls, d, key, origin, required=("languages",))
+
+    def dictionary_choice(self, language: str) -> str | None:
+        """What ``dictionaries`` says for one language: a file, ``induced``, ``muse+induced``, or ``None`` (default)."""
+        if isinstance(self.dictionaries, Mapping):
+            return self.dictionaries.get(language)
+        return self.dictionaries
 
     @property
     def expected_rate_factor(self) -> float:

@@ -54,8 +54,10 @@ def coverage(corpus: AnalysedCorpus) -> pd.DataFrame:
     """Share of English word tokens and types with a translation, per language and for the union.
 
     Columns: ``language`` (``"union"`` for any language, ``"mean"`` for the
-    average over languages, which sets the expected switch rate), ``token_coverage``,
-    ``type_coverage``, ``tokens``, ``types``.
+    average over languages, which sets the expected switch rate), ``source`` (where
+    the language's dictionary came from: ``muse``, ``extra``, ``file`` or ``induced``;
+    empty for the union and mean rows), ``token_coverage``, ``type_coverage``,
+    ``tokens``, ``types``.
     """
     import pandas as pd
 
@@ -69,6 +71,7 @@ def coverage(corpus: AnalysedCorpus) -> pd.DataFrame:
         rows.append(
             {
                 "language": lang,
+                "source": corpus.switcher.dictionaries[lang].source,
                 "token_coverage": float(has[:, li].mean()) if n_tokens else 0.0,
                 "type_coverage": float(type_has[:, li].mean()) if n_types else 0.0,
             }
@@ -77,6 +80,7 @@ def coverage(corpus: AnalysedCorpus) -> pd.DataFrame:
     rows.append(
         {
             "language": "union",
+            "source": "",
             "token_coverage": float(any_has.mean()) if n_tokens else 0.0,
             "type_coverage": float(type_has.any(axis=1).mean()) if n_types else 0.0,
         }
@@ -85,6 +89,7 @@ def coverage(corpus: AnalysedCorpus) -> pd.DataFrame:
     rows.append(
         {
             "language": "mean",
+            "source": "",
             "token_coverage": float(per_language["token_coverage"].mean()),
             "type_coverage": float(per_language["type_coverage"].mean()),
         }

@@ -43,6 +43,9 @@ class BilingualDictionary:
     n_duplicates: int = 0
     n_skipped: int = 0
     skipped_lines: tuple[int, ...] = field(default=(), repr=False)
+    #: Where it came from: ``muse``, ``extra`` (the data directory's defaults), ``file`` (named in
+    #: the configuration) or ``induced`` (`xlt_lib.codeswitch.sources`); empty when not known.
+    source: str = ""
 
     @classmethod
     def from_pairs(
@@ -93,6 +96,7 @@ class BilingualDictionary:
         n_phrases = sum(1 for k in self.entries if " " in k)
         return {
             "language": self.language,
+            "source": self.source,
             "path": str(self.path) if self.path else None,
             "lines": self.n_lines,
             "pairs": self.n_pairs,

@@ -33,7 +33,8 @@ import numpy as np
 
 from xlt_lib.codeswitch import streams
 from xlt_lib.codeswitch.config import CodeSwitchConfig
-from xlt_lib.codeswitch.dictionary import BilingualDictionary, load_dictionaries
+from xlt_lib.codeswitch.dictionary import BilingualDictionary
+from xlt_lib.codeswitch.sources import load_configured_dictionaries
 from xlt_lib.codeswitch.text import PhraseIndex, apply_case, find_units
 from xlt_lib.errors import ConfigError, DataError
 
@@ -547,5 +548,5 @@ def resolve_fields(config: CodeSwitchConfig, text_fields: Sequence[str]) -> tupl
 def build_cosda_switcher(
     config: CodeSwitchConfig, data_dir: str | os.PathLike[str] | None = None
 ) -> CodeSwitcher:
-    """CoSDA-ML: load the configured dictionaries (defaults under the data directory) and build a switcher."""
-    return CodeSwitcher(load_dictionaries(config.languages, data_dir, config.dictionaries), config)
+    """CoSDA-ML: load the configured dictionaries (`xlt_lib.codeswitch.sources`) and build a switcher."""
+    return CodeSwitcher(load_configured_dictionaries(config, data_dir), config)

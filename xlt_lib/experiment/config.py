@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xlt_lib.codeswitch.config import CodeSwitchConfig
-from xlt_lib.codeswitch.dictionary import default_dictionary_path
 from xlt_lib.codeswitch.methods import method_factory
+from xlt_lib.codeswitch.sources import dictionary_source
 from xlt_lib.conditions import CONDITION_KINDS, ConditionKind
 from xlt_lib.errors import ConfigError, XltError
 from xlt_lib.experiment.task_files import register_task_files
@@ -489,18 +489,15 @@ class _Parser:
         return out
 
     def _check_dictionaries(self, config: CodeSwitchConfig, key: KeyPath) -> None:
-        """Every switch language needs a dictionary: named in the file, or the data directory's default."""
-        paths = config.dictionaries or {}
-        for lang, path in paths.items():
-            if not Path(path).expanduser().is_file():
-                raise self.error((*key, "dictionaries", lang), f"no such dictionary file {path!r}")
+        """Every switch language needs a dictionary: a named file, the data directory's default, or
+        an induced one (whether that is built yet, preflight says, with the command that builds it)."""
         for lang in config.languages:
-            if lang in paths:
+            source = dictionary_source(lang, config.dictionary_choice(lang), self.data_dir)
+            if source.problem is None or source.kind == "induced":
                 continue
-            try:
-                default_dictionary_path(lang, self.data_dir)
-            except XltError as exc:
-                raise self.error((*key, "languages"), str(exc)) from None
+            if source.kind == "file":
+                raise self.error((*key, "dictionaries", lang), source.problem)
+            raise self.error((*key, "languages"), source.problem)
 
     def _languages(self, value: Any, key: KeyPath) -> list[str]:
         """Language codes; a target name (``xnli``) stands for its non-English languages."""

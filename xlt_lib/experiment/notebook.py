@@ -17,7 +17,7 @@ from typing import Any
 
 from xlt_lib.checksums import file_sha256
 from xlt_lib.codeswitch.config import CodeSwitchConfig
-from xlt_lib.codeswitch.dictionary import default_dictionary_path
+from xlt_lib.codeswitch.sources import dictionary_sources
 from xlt_lib.errors import ConfigError, RunRecordError, XltError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Target
@@ -278,16 +278,17 @@ def _data_checksums(inputs: PhaseInputs) -> dict[str, str]:
 
 
 def _dictionary_checksums(inputs: PhaseInputs) -> dict[str, str]:
-    """SHA-256 of every bilingual dictionary the run's code-switching reads (a changed one reruns it)."""
+    """SHA-256 of every bilingual dictionary the run's code-switching reads (a changed one reruns it).
+
+    Files named in the config, the data directory's defaults and induced dictionaries in the
+    cache alike (`xlt_lib.codeswitch.sources`); one that cannot be read stops the run here.
+    """
     if inputs.codeswitch is None:
         return {}
-    named = inputs.codeswitch.dictionaries or {}
     out: dict[str, str] = {}
-    for language in inputs.codeswitch.languages:
-        path = (
-            Path(named[language]) if language in named else default_dictionary_path(language, inputs.data_dir)
-        )
-        out[str(path.expanduser().resolve())] = file_sha256(path.expanduser())
+    for source in dictionary_sources(inputs.codeswitch, inputs.data_dir).values():
+        path = source.require().expanduser()
+        out[str(path.resolve())] = file_sha256(path)
     return out
 
 

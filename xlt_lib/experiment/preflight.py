@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from xlt_lib.codeswitch.dictionary import default_dictionary_path
+from xlt_lib.codeswitch.config import CodeSwitchConfig
+from xlt_lib.codeswitch.sources import dictionary_source
 from xlt_lib.errors import ConfigError, XltError
 from xlt_lib.experiment.grid import RunSpec
 from xlt_lib.model.convert import default_offline_dir, offline_model_status
@@ -130,13 +131,13 @@ def check(runs: Iterable[RunSpec]) -> Preflight:
             for language in languages:
                 key = ("data", task.name, split, language, run.source, run.data_dir)
                 reads.append(cached(key, partial(_data, task, split, language, run.data_dir)))
-        codeswitch = run.codeswitch or {}
-        for language in codeswitch.get("languages", []):
-            named = (codeswitch.get("dictionaries") or {}).get(language)
+        codeswitch = CodeSwitchConfig.from_dict(run.codeswitch) if run.codeswitch else None
+        for language in codeswitch.languages if codeswitch else ():
+            choice = codeswitch.dictionary_choice(language)  # type: ignore[union-attr]
             reads.append(
                 cached(
-                    ("dictionary", language, named, run.data_dir),
-                    partial(_dictionary, language, named, run.data_dir),
+                    ("dictionary", language, choice, run.data_dir),
+                    partial(_dictionary, language, choice, run.data_dir),
                 )
             )
         out.reads[run.run_id] = list(dict.fromkeys(reads))
@@ -203,15 +204,18 @@ def _data(task: TaskSpec, split: str, language: str, data_dir: str | None) -> Re
     return Read("data", what, "local", str(path), None if path.is_file() else "missing")
 
 
-def _dictionary(language: str, named: str | None, data_dir: str | None) -> Read:
-    what = f"dictionary {language}"
-    if named is not None:
-        path = Path(named).expanduser()
-        return Read("dictionary", what, "local", str(path), None if path.is_file() else "missing")
-    try:
-        return Read("dictionary", what, "local", str(default_dictionary_path(language, data_dir)))
-    except XltError as exc:
-        return Read("dictionary", what, "local", "-", str(exc))
+def _dictionary(language: str, choice: str | None, data_dir: str | None) -> Read:
+    """A language's dictionary as the run's ``codeswitch.dictionaries`` chooses it (`codeswitch.sources`).
+
+    An induced dictionary that is not built yet is a missing input whose line names
+    the command that builds it: building takes minutes of encoder time and choices
+    (candidate sources, threshold) that belong to the user, so `xlt run` does not
+    build it silently.
+    """
+    source = dictionary_source(language, choice, data_dir)
+    what = f"dictionary {language}" + (" (induced)" if source.kind == "induced" else "")
+    where = str(source.path) if source.path is not None else "-"
+    return Read("dictionary", what, "local", where, source.problem)
 
 
 def _model(name: str) -> Read:
