@@ -33,8 +33,7 @@ from xlt_lib.training import run_intermediate, run_transfer
 
 #: The cells of the stand-in notebook: a phase notebook's round trips and its figure, not its phase.
 NOTEBOOK_CELLS = (
-    "import matplotlib.pyplot as plt\nimport pandas as pd\n"
-    "from IPython.display import Markdown, display",
+    "import matplotlib.pyplot as plt\nimport pandas as pd\nfrom IPython.display import Markdown, display",
     *("display(Markdown('cell'))",) * 10,
     "frame = pd.DataFrame({'language': [f'l{i}' for i in range(15)], 'accuracy': [0.5] * 15})\n"
     "display(frame.round(4))",
