@@ -31,7 +31,7 @@ _SCRIPT = Path(sys.executable).with_name("xlt")
 XLT = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "xlt_lib.cli"]
 TRACEBACK = "Traceback (most recent call last)"
 #: Fields of metrics.json that measure time or name a folder, not what was computed.
-VOLATILE_KEYS = frozenset({"train_seconds", "examples_per_s", "seconds", "resumed_from", "source"})
+VOLATILE_KEYS = frozenset({"train_seconds", "examples_per_s", "seconds", "resumed_from", "source", "timings"})
 TAG_VARIABLE = "XLT_RELIABILITY_TAG"
 
 

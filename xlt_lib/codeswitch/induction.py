@@ -108,7 +108,8 @@ def encoder_embedder(model_name: str, layer: int = -1, prefix: str = "", batch_s
     import torch
 
     tokenizer = load_tokenizer(model_name)
-    model = load_model(model_name).eval()
+    model = load_model(model_name)
+    model.train(False)  # inference mode (dropout off)
 
     def embed(words: Sequence[str]) -> np.ndarray:
         texts = [prefix + w for w in words]
