@@ -27,12 +27,12 @@ UTILISATION = 0.30
 #: Tokens per example assumed on a GPU, as a share of ``max_length`` (padding-minimal batches of
 #: XNLI/MNLI pairs fill roughly a quarter to a half of 256 tokens): an assumption.
 FILL = 0.5
-#: Seconds per run outside training and evaluation (kernel start, imports, reading and tokenising
-#: the data), plus seconds per GB of fp32 weights (loading the encoder, saving phase 2's): an
-#: assumption until a run on the device records its own (~225 s for XLM-R Large, ~115 s for the
-#: offline default).
-OVERHEAD_S = 90.0
-OVERHEAD_S_PER_GB = 60.0
+#: Seconds per run outside training and evaluation (kernel start, imports, CUDA context, reading
+#: and tokenising the data; 11-14 s measured on CPU here), plus seconds per GB of fp32 weights
+#: (loading the encoder, saving phase 2's): an assumption until a run on the device records its
+#: own (~75 s for XLM-R Large, ~40 s for the offline default).
+OVERHEAD_S = 30.0
+OVERHEAD_S_PER_GB = 20.0
 #: The shortest time one optimizer step (forward, backward, AdamW) and one evaluation batch take,
 #: whatever the FLOPs: a small encoder at batch 16 is bound by kernel launches, not by the tensor
 #: cores (assumed, for a 12-layer encoder; deeper ones scale by layers/12).
