@@ -274,3 +274,14 @@ def test_a_planned_evaluation_size_is_capped_at_each_targets_rows() -> None:
     assert sizes == {"xnli": 5010, "pawsx": 2000}
     pawsx = [spec for spec in expand(design) if spec.target == "pawsx"]
     assert estimate(pawsx[0]).eval_examples == 7 * 2000
+
+
+def test_a_runs_wall_time_comes_from_its_timing_record_first(tmp_path: Path) -> None:
+    from xlt_lib.experiment.throughput import notebook_wall_seconds
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "executed.ipynb").write_text(json.dumps({"metadata": {"papermill": {"duration": 50.0}}}))
+    assert notebook_wall_seconds(run) == 50.0  # an older record: papermill's duration
+    (run / "timings.json").write_text(json.dumps({"parts": {"training": 40.0}, "total": 55.5}))
+    assert notebook_wall_seconds(run) == 55.5  # the runner's whole wall time

@@ -41,6 +41,7 @@ from xlt_lib.experiment.config import ExecutorSpec
 from xlt_lib.experiment.grid import RunSpec, canonical_json
 from xlt_lib.model.identity import model_identity
 from xlt_lib.paths import cache_dir
+from xlt_lib.training.timings import read_timings
 
 #: Settings that change the work per example (and so the speed), not only what is learned.
 SPEED_SETTINGS = (
@@ -236,11 +237,15 @@ class RecordedSample:
 
 
 def notebook_wall_seconds(run_dir: Path) -> float | None:
-    """The run's wall time as papermill recorded it in ``executed.ipynb`` (kernel start to the last cell).
+    """The run's wall time: its timing record's total (`xlt_lib.training.timings.read_timings`).
 
-    Falls back to ``env.json``'s start and end times (which miss the kernel start and
-    imports); None when neither is there.
+    Records written before runs timed themselves fall back to papermill's duration in
+    ``executed.ipynb`` (kernel start to the last cell), then to ``env.json``'s start and
+    end times (which miss the kernel start and imports); None when none is there.
     """
+    timings = read_timings(run_dir)
+    if timings is not None and timings.get("total") is not None:
+        return float(timings["total"])
     try:
         notebook = json.loads((run_dir / "executed.ipynb").read_text(encoding="utf-8"))
         duration = notebook["metadata"]["papermill"]["duration"]
