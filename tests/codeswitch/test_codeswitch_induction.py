@@ -246,6 +246,8 @@ def test_configs_without_the_key_serialise_as_before() -> None:
         ("muse+induced", {"de": "muse+induced", "sw": "muse+induced"}),
         ({"sw": "induced"}, {"de": None, "sw": "induced"}),
         ({"de": "my.txt", "sw": "induced"}, {"de": "my.txt", "sw": "induced"}),
+        ("default+induced", {"de": "default+induced", "sw": "default+induced"}),
+        ({"sw": "default+induced"}, {"de": None, "sw": "default+induced"}),
     ],
 )
 def test_dictionaries_may_name_induced_for_all_or_per_language(value: object, choices: dict) -> None:
@@ -271,6 +273,31 @@ def test_sources_resolve_muse_else_induced(data: Path, cache: Path) -> None:
         sw.require()
     write_induced("sw", [("house", "nyumba", 1.0)], 0.0, {})
     assert dictionary_source("sw", "muse+induced", data).problem is None
+
+
+def test_default_plus_induced_fills_the_default_and_falls_back_to_induced_alone(
+    data: Path, cache: Path
+) -> None:
+    (data / "dictionaries/extra").mkdir(parents=True)
+    (data / "dictionaries/extra/en-sw.txt").write_text("house\tnyumba\n", encoding="utf-8")
+    sw = dictionary_source("sw", "default+induced", data)
+    assert (sw.kind, sw.path, sw.induced) == ("extra+induced", data / "dictionaries/extra/en-sw.txt", True)
+    assert sw.fill is not None and sw.fill.path == induced_dictionary_path("sw")
+    assert sw.problem is None and "xlt codeswitch induce --languages sw" in (sw.first_problem() or "")
+    with pytest.raises(DictionaryError, match="not built yet"):
+        sw.required_files()
+    assert dictionary_source("de", "default+induced", data).kind == "muse+induced"
+    alone = dictionary_source("ur", "default+induced", data)  # no default dictionary for ur here
+    assert (alone.kind, alone.fill) == ("induced", None)
+
+    write_induced("sw", [("house", "kibanda", 1.0), ("dog", "mbwa", 0.5)], 0.0, {})
+    built = dictionary_source("sw", "default+induced", data)
+    assert built.required_files() == (data / "dictionaries/extra/en-sw.txt", induced_dictionary_path("sw"))
+    cfg = CodeSwitchConfig(languages=("de", "sw"), dictionaries={"sw": "default+induced"}, token_ratio=1.0)
+    filled = build_switcher(cfg, data).dictionaries["sw"]  # type: ignore[attr-defined]
+    assert filled.lookup("house") == ("nyumba",), "the list keeps its words; induction fills the others"
+    assert filled.lookup("dog") == ("mbwa",)
+    assert filled.source == "extra+induced" and len(filled) == 2
 
 
 def test_training_reads_the_induced_dictionary_and_diagnostics_name_the_source(
@@ -342,6 +369,32 @@ def test_an_induced_dictionary_enters_provenance_and_a_rebuild_makes_the_run_sta
     assert any("en-sw.txt changed" in reason for reason in stale)
 
 
+def test_both_files_of_a_filled_dictionary_enter_provenance(
+    data: Path, cache: Path, tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    (data / "dictionaries/extra").mkdir(parents=True)
+    listed = data / "dictionaries/extra/en-sw.txt"
+    listed.write_text("house\tnyumba\n", encoding="utf-8")
+    write_induced("sw", [("dog", "mbwa", 1.0)], 0.0, {})
+    run_dir = tmp_path / "run"
+    inputs = intermediate_inputs(
+        run_dir=run_dir,
+        model=str(tiny_model_dir),
+        task="mnli",
+        codeswitch={"languages": ["sw"], "dictionaries": "default+induced"},
+        settings={"profile": "cpu"},
+        seed=0,
+        data_dir=str(data),
+    )
+    env = start_run(inputs)
+    assert (
+        str(listed.resolve()) in env["data"] and str(induced_dictionary_path("sw").resolve()) in env["data"]
+    )
+    listed.write_text("house\tnyumba\ncat\tpaka\n", encoding="utf-8")
+    stale = check_run(run_dir, str(tiny_model_dir), ProvenanceCache(), str(data)).stale
+    assert any("en-sw.txt changed" in reason for reason in stale)
+
+
 def test_the_params_example_uses_induced_dictionaries_by_configuration_alone(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -351,3 +404,5 @@ def test_the_params_example_uses_induced_dictionaries_by_configuration_alone(
     assert reads["dictionary sw (induced)"].where == str(induced_dictionary_path("sw"))
     assert reads["dictionary ur (induced)"].problem and "dictionary de" in reads
     assert reads["dictionary sw"].where.endswith("extra/en-sw.txt"), "muse-lists keeps the small list"
+    filled = reads["dictionary sw (extra+induced)"].where
+    assert filled.endswith(f"extra/en-sw.txt + {induced_dictionary_path('sw')}"), "muse-filled reads both"

@@ -50,23 +50,30 @@ INDUCED = "induced"
 #: ``dictionaries: muse+induced``: a language's MUSE dictionary where the data directory has one,
 #: its induced dictionary elsewhere (Swahili and Urdu among XNLI's languages).
 MUSE_ELSE_INDUCED = "muse+induced"
+#: ``dictionaries: default+induced`` (for all languages, or per language): the data directory's
+#: default dictionary (MUSE, else ``dictionaries/extra``) for the English words it has, the induced
+#: dictionary's translations for the words it lacks; the induced one alone where there is no default.
+DEFAULT_FILLED_BY_INDUCED = "default+induced"
 #: What ``dictionaries`` may be as a whole, besides a per-language mapping.
-DICTIONARY_CHOICES = (INDUCED, MUSE_ELSE_INDUCED)
+DICTIONARY_CHOICES = (INDUCED, MUSE_ELSE_INDUCED, DEFAULT_FILLED_BY_INDUCED)
+#: The keywords a per-language entry may name instead of a file.
+LANGUAGE_DICTIONARY_CHOICES = (INDUCED, DEFAULT_FILLED_BY_INDUCED)
 
 
 class DictionarySources(Constraint):
     """``codeswitch.dictionaries``: one choice for every language, or one per language.
 
-    A whole-config choice is ``induced`` or ``muse+induced``; a mapping gives
-    some languages a dictionary file or ``induced`` (the others keep their default:
-    MUSE, else ``dictionaries/extra``). A file literally named ``induced`` is
-    written ``./induced``.
+    A whole-config choice is ``induced``, ``muse+induced`` or ``default+induced``; a
+    mapping gives some languages a dictionary file, ``induced`` or ``default+induced``
+    (the others keep their default: MUSE, else ``dictionaries/extra``). A file
+    literally named ``induced`` is written ``./induced``.
     """
 
     _entries = MappingOf(String(), String())
 
     def describe(self) -> str:
-        return f"one of {', '.join(DICTIONARY_CHOICES)}, or a mapping of language -> file or {INDUCED}"
+        keywords = " or ".join(LANGUAGE_DICTIONARY_CHOICES)
+        return f"one of {', '.join(DICTIONARY_CHOICES)}, or a mapping of language -> file, {keywords}"
 
     def check(self, value: Any, key: KeyPath, origin: Origin) -> Any:
         if isinstance(value, str):
@@ -103,7 +110,7 @@ class CodeSwitchConfig:
     fields: tuple[str, ...] | None = field(
         default=None, metadata=constraint(Nullable(ListOf(String(), unique=False, container=tuple)))
     )
-    #: Per language a file or ``induced``, or ``induced`` / ``muse+induced`` for all (`DictionarySources`).
+    #: Per language a file, ``induced`` or ``default+induced``, or one choice for all (`DictionarySources`).
     dictionaries: Mapping[str, str] | str | None = field(
         default=None, hash=False, metadata=constraint(Nullable(DictionarySources()))
     )
@@ -152,7 +159,7 @@ class CodeSwitchConfig:
         return build(cls, d, key, origin, required=("languages",))
 
     def dictionary_choice(self, language: str) -> str | None:
-        """What ``dictionaries`` says for one language: a file, ``induced``, ``muse+induced``, or ``None`` (default)."""
+        """What ``dictionaries`` says for one language: a file, a keyword of `DICTIONARY_CHOICES`, or ``None`` (default)."""
         if isinstance(self.dictionaries, Mapping):
             return self.dictionaries.get(language)
         return self.dictionaries

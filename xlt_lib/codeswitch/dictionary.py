@@ -91,6 +91,29 @@ class BilingualDictionary:
         """Length in words of the longest English key (1 for a word-only dictionary)."""
         return max((k.count(" ") + 1 for k in self.entries), default=0)
 
+    def filled_from(self, other: BilingualDictionary) -> BilingualDictionary:
+        """This dictionary, plus ``other``'s translations of the English entries it lacks.
+
+        Used for ``dictionaries: default+induced``: a curated list keeps every word it has
+        (its translations are better than an induced guess), and the induced dictionary
+        fills only the words the list does not cover. ``source`` joins both sources.
+        """
+        if other.language != self.language:
+            raise DictionaryError(
+                f"cannot fill the {self.language!r} dictionary from a {other.language!r} one"
+            )
+        added = {k: v for k, v in other.entries.items() if k not in self.entries}
+        return BilingualDictionary(
+            language=self.language,
+            entries={**self.entries, **added},
+            path=self.path,
+            n_lines=self.n_lines + other.n_lines,
+            n_duplicates=self.n_duplicates,
+            n_skipped=self.n_skipped + other.n_skipped,
+            skipped_lines=self.skipped_lines,
+            source="+".join(s for s in (self.source, other.source) if s),
+        )
+
     def summary(self) -> dict[str, object]:
         """One row of a dictionary table (see `diagnostics.dictionary_table`)."""
         n_phrases = sum(1 for k in self.entries if " " in k)

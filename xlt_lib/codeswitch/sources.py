@@ -2,11 +2,12 @@
 
 ``codeswitch.dictionaries`` (`CodeSwitchConfig.dictionary_choice`) gives, per
 language, nothing (the data directory's default: MUSE, else ``dictionaries/extra``),
-a file, ``induced`` (the dictionary induced from the encoder, in the cache), or,
-for all languages at once, ``muse+induced`` (MUSE where the data directory has
-it, induced elsewhere). `dictionary_source` turns that into one
-`DictionarySource`: its kind, its path and, where it cannot be read now, why
-not and what to do. Training (`load_configured_dictionaries`), a run's
+a file, ``induced`` (the dictionary induced from the encoder, in the cache),
+``default+induced`` (the default, its missing words filled from the induced
+dictionary) or, for all languages at once, ``muse+induced`` (MUSE where the data
+directory has it, induced elsewhere). `dictionary_source` turns that into one
+`DictionarySource`: its kind, its path (and the path of the dictionary that fills
+it) and, where it cannot be read now, why not and what to do. Training (`load_configured_dictionaries`), a run's
 provenance, preflight and the diagnostics all resolve through here, so they
 agree on the file.
 """
@@ -17,7 +18,12 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from xlt_lib.codeswitch.config import INDUCED, MUSE_ELSE_INDUCED, CodeSwitchConfig
+from xlt_lib.codeswitch.config import (
+    DEFAULT_FILLED_BY_INDUCED,
+    INDUCED,
+    MUSE_ELSE_INDUCED,
+    CodeSwitchConfig,
+)
 from xlt_lib.codeswitch.dictionary import (
     DEFAULT_LOCATIONS,
     BilingualDictionary,
@@ -37,15 +43,30 @@ class DictionarySource:
     """Where one language's dictionary comes from; ``problem`` says why it cannot be read now."""
 
     language: str
-    kind: str  # muse | extra | file | induced
+    kind: str  # muse | extra | file | induced, or muse+induced / extra+induced when ``fill`` is set
     path: Path | None
     problem: str | None = None
+    #: The dictionary whose translations fill the English words this one lacks (``default+induced``).
+    fill: DictionarySource | None = None
+
+    @property
+    def induced(self) -> bool:
+        """Does it read an induced dictionary (which ``xlt codeswitch induce`` builds)?"""
+        return self.kind == "induced" or (self.fill is not None and self.fill.induced)
 
     def require(self) -> Path:
         """The path, or `DictionaryError` with the problem (and, for induced ones, the command to build it)."""
         if self.problem is not None or self.path is None:
             raise DictionaryError(f"dictionary {self.language}: {self.problem}")
         return self.path
+
+    def required_files(self) -> tuple[Path, ...]:
+        """Every file it reads (its own, then the filling one's); `DictionaryError` if one cannot be read."""
+        return (self.require(), *(() if self.fill is None else self.fill.required_files()))
+
+    def first_problem(self) -> str | None:
+        """Why it cannot be read now (its own problem, else its filling dictionary's), or ``None``."""
+        return self.problem or (None if self.fill is None else self.fill.first_problem())
 
 
 def _default(language: str, data_dir: str | os.PathLike[str] | None) -> DictionarySource:
@@ -83,6 +104,11 @@ def dictionary_source(
         return _induced(language)
     if choice == MUSE_ELSE_INDUCED:
         return _muse(language, data_dir) or _induced(language)
+    if choice == DEFAULT_FILLED_BY_INDUCED:
+        default = _default(language, data_dir)
+        if default.problem is not None:  # no default dictionary at all: the induced one alone
+            return _induced(language)
+        return replace(default, kind=f"{default.kind}+induced", fill=_induced(language))
     path = Path(choice).expanduser()
     return DictionarySource(
         language, "file", path, None if path.is_file() else f"no such dictionary file {choice!r}"
@@ -98,16 +124,17 @@ def dictionary_sources(
     }
 
 
-def uses_induced(config: CodeSwitchConfig) -> bool:
-    """Does any language of ``config`` possibly read an induced dictionary?"""
-    return any(config.dictionary_choice(lang) in (INDUCED, MUSE_ELSE_INDUCED) for lang in config.languages)
-
-
 def load_configured_dictionaries(
     config: CodeSwitchConfig, data_dir: str | os.PathLike[str] | None = None
 ) -> dict[str, BilingualDictionary]:
     """One dictionary per language of ``config``, each marked with its source kind."""
-    out: dict[str, BilingualDictionary] = {}
-    for lang, source in dictionary_sources(config, data_dir).items():
-        out[lang] = replace(load_dictionary(source.require(), lang), source=source.kind)
-    return out
+    return {lang: _load(source) for lang, source in dictionary_sources(config, data_dir).items()}
+
+
+def _load(source: DictionarySource) -> BilingualDictionary:
+    """One source's dictionary, filled from its ``fill`` where it has one."""
+    dictionary = replace(load_dictionary(source.require(), source.language), source=source.kind)
+    if source.fill is None:
+        return dictionary
+    base_kind = source.kind.removesuffix(f"+{source.fill.kind}")
+    return replace(dictionary, source=base_kind).filled_from(_load(source.fill))

@@ -493,7 +493,7 @@ class _Parser:
         an induced one (whether that is built yet, preflight says, with the command that builds it)."""
         for lang in config.languages:
             source = dictionary_source(lang, config.dictionary_choice(lang), self.data_dir)
-            if source.problem is None or source.kind == "induced":
+            if source.problem is None or source.induced:
                 continue
             if source.kind == "file":
                 raise self.error((*key, "dictionaries", lang), source.problem)

@@ -287,8 +287,9 @@ def _dictionary_checksums(inputs: PhaseInputs) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     for source in dictionary_sources(inputs.codeswitch, inputs.data_dir).values():
-        path = source.require().expanduser()
-        out[str(path.resolve())] = file_sha256(path)
+        for path in source.required_files():
+            path = path.expanduser()
+            out[str(path.resolve())] = file_sha256(path)
     return out
 
 

@@ -213,9 +213,10 @@ def _dictionary(language: str, choice: str | None, data_dir: str | None) -> Read
     build it silently.
     """
     source = dictionary_source(language, choice, data_dir)
-    what = f"dictionary {language}" + (" (induced)" if source.kind == "induced" else "")
-    where = str(source.path) if source.path is not None else "-"
-    return Read("dictionary", what, "local", where, source.problem)
+    what = f"dictionary {language}" + (f" ({source.kind})" if source.induced else "")
+    paths = [s.path for s in (source, source.fill) if s is not None]
+    where = " + ".join(str(p) for p in paths if p is not None) or "-"
+    return Read("dictionary", what, "local", where, source.first_problem())
 
 
 def _model(name: str) -> Read:
