@@ -6,10 +6,10 @@ Predicted: the estimate ``xlt run --dry-run`` would print for all of the experim
 runs on its executor, from the calibration cache and completed runs of OTHER
 experiments only (never this experiment's own records); ``--calibrate`` probes the
 workloads that have no cache entry first. Actual: from the run records, each run's
-wall time as papermill recorded it in ``executed.ipynb`` (kernel start to last cell;
-``env.json``'s start and end times where the notebook lacks it), and the experiment's
-wall time from the first run's start to the last run's end (runner overhead and
-report rendering are not included in either).
+wall time from its timing record (``timings.json``, the runner's clock around the
+notebook; for older records papermill's ``executed.ipynb``, then ``env.json``), and
+the experiment's wall time from the first run's start to the last run's end (the
+runner's planning before the first run and report rendering are not included).
 
 Prints a table per phase and the totals; writes nothing.
 """
@@ -27,10 +27,14 @@ from xlt_lib.experiment import load_experiment, plan
 from xlt_lib.experiment.calibration import plan_time, run_probe
 from xlt_lib.experiment.throughput import notebook_wall_seconds
 from xlt_lib.experiment.timing import human_duration
+from xlt_lib.training.timings import read_timings
 
 
 def _span(run_dir: Path) -> tuple[dt.datetime, dt.datetime] | None:
-    """When the run's notebook started and ended (papermill's record, else env.json's)."""
+    """When the run started and ended: its timing record, else papermill's or env.json's (older records)."""
+    timings = read_timings(run_dir)
+    if timings is not None and timings.get("started") and timings.get("ended"):
+        return dt.datetime.fromisoformat(timings["started"]), dt.datetime.fromisoformat(timings["ended"])
     try:
         meta = json.loads((run_dir / "executed.ipynb").read_text(encoding="utf-8"))["metadata"]["papermill"]
         return dt.datetime.fromisoformat(meta["start_time"]), dt.datetime.fromisoformat(meta["end_time"])
