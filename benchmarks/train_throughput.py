@@ -61,7 +61,7 @@ JSON object.
     .venv/bin/python benchmarks/train_throughput.py           # full: baseline + xlt, ~9 min on 2 quiet cores
     .venv/bin/python benchmarks/train_throughput.py --quick   # a smoke run (~2 min)
     .venv/bin/python benchmarks/train_throughput.py --variants xlt-all-positions xlt-torch-dropout
-    .venv/bin/python benchmarks/train_throughput.py --variants all   # every lever (~40 min on 2 quiet cores)
+    .venv/bin/python benchmarks/train_throughput.py --variants all   # every lever (~45 min on 2 quiet cores)
 """
 
 from __future__ import annotations
