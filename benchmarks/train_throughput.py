@@ -8,9 +8,11 @@ shared caches), on the same training examples and the same evaluation examples:
   random order, no length grouping, full fine-tuning, `transformers.Trainer`;
 - ``xlt``: `xlt_lib.training.phases.build_trainer` with the ``cpu`` profile:
   dynamic padding, the padding-minimal sampler, frozen word embeddings, the last
-  layer computed for [CLS] only, cheaper CPU dropout masks.
+  layer computed for [CLS] only, cheaper CPU dropout masks, Trainer's default
+  optimizer (fused AdamW on torch >= 2.8), one process with all threads.
 
-On request (``--variants``), the xlt path with one choice undone, to show what it buys:
+On request (``--variants``, or ``--variants all``), the xlt path with one thing
+changed (`XLT_VARIANTS`), to show what one choice buys or would buy:
 
 - ``xlt-full``: trainable word embeddings (batching alone is accuracy-neutral;
   freezing is a modelling choice);
@@ -21,10 +23,35 @@ On request (``--variants``), the xlt path with one choice undone, to show what i
   one thread per process, 8 examples per process (the same effective batch of 16),
   gradients all-reduced by gloo (Trainer's DDP on CPU). Two single-threaded
   processes keep the small matrices of a 384-wide encoder busier than one process
-  with two threads.
+  with two threads;
+- ``xlt-frozen-embedding-block``: ``freeze_embedding_block`` on: positions,
+  token types and the embeddings' LayerNorm frozen too, so backpropagation stops
+  at layer 0's input (a modelling choice, like freezing the words);
+- ``xlt-foreach-adamw``, ``xlt-loop-adamw``: AdamW with torch's multi-tensor
+  (``foreach``) or per-parameter (loop; what Trainer's ``adamw_torch`` is on CPU)
+  implementation instead of the fused kernel;
+- ``xlt-compile``: the model compiled with ``torch.compile(dynamic=True)``
+  (inductor, one graph for every batch shape). Compilation happens in the first
+  steps and the first evaluation batch: it is reported as ``first_steps_seconds``
+  and ``eval_warmup_seconds``, outside the steady-state figures. The CPU dropout
+  masks' in-place ``random_`` is not traceable, so every dropout breaks the graph
+  (``compiled_graphs`` says how many graphs resulted);
+- ``xlt-compile-torch-dropout``: the same with torch's dropout, which compiles into
+  one graph (inductor draws the masks in its own kernels): two changes, the
+  fair test of compiling;
+- ``xlt-1thread``: one torch thread instead of all (per-thread efficiency: what a
+  grid with one single-threaded worker per core gets per run; share of peak is
+  still against the all-thread matmul peak);
+- ``xlt-loader-worker``: batches collated in one DataLoader worker process
+  (``dataloader_num_workers=1``) instead of the training process;
+- ``xlt-omp-bound``: OpenMP threads pinned, one per core
+  (``OMP_PROC_BIND=close OMP_PLACES=cores``);
+- ``xlt-omp-active``: OpenMP threads spin between parallel regions instead of
+  sleeping (``OMP_WAIT_POLICY=ACTIVE``).
 
 Reported per variant: steady-state training examples/s (first steps excluded,
-evaluation and checkpoint saving excluded), evaluation examples/s on XNLI test
+evaluation and checkpoint saving excluded), the seconds from the start of training
+to the end of the excluded first steps, evaluation examples/s on XNLI test
 (en), accuracy after the same training examples, peak RSS, and achieved model
 FLOP/s (6 x parameters used x tokens they process, padding included, since the
 hardware computes it; the [CLS]-only last layer counted as what it computes) as a
@@ -34,11 +61,13 @@ JSON object.
     .venv/bin/python benchmarks/train_throughput.py           # full: baseline + xlt, ~9 min on 2 quiet cores
     .venv/bin/python benchmarks/train_throughput.py --quick   # a smoke run (~2 min)
     .venv/bin/python benchmarks/train_throughput.py --variants xlt-all-positions xlt-torch-dropout
+    .venv/bin/python benchmarks/train_throughput.py --variants all   # every lever (~45 min on 2 quiet cores)
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -46,6 +75,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +83,51 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("XLT_PROGRESS", "0")
 
-#: The xlt variants: settings changed from xlt's (the ``cpu`` profile), each to show what one choice buys.
-XLT_VARIANTS: dict[str, dict[str, Any]] = {
-    "xlt": {},
-    "xlt-full": {"freeze_word_embeddings": False},
-    "xlt-all-positions": {"cls_only_last_layer": False},
-    "xlt-torch-dropout": {"fast_cpu_dropout": False},
-    "xlt-ddp": {},
+
+@dataclass(frozen=True)
+class Variant:
+    """The xlt path with one thing changed; every field at its default is xlt itself."""
+
+    #: `TrainingSettings` overrides on the ``cpu`` profile.
+    settings: dict[str, Any] = field(default_factory=dict)
+    #: AdamW keyword arguments over Trainer's default ones (``fused``, ``foreach``).
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    #: Compile the model with ``torch.compile(dynamic=True)`` before training.
+    compile: bool = False
+    #: Torch threads per process (None: ``--threads``).
+    threads: int | None = None
+    #: Processes under torchrun (gloo DDP), one thread each; 1: no launcher.
+    processes: int | None = 1
+    #: DataLoader worker processes collating the training batches.
+    dataloader_workers: int = 0
+    #: Environment of the variant's process (OpenMP settings must be there before torch loads).
+    env: dict[str, str] = field(default_factory=dict)
+
+
+#: The xlt variants (see the module docstring): each changes one thing from xlt (the ``cpu`` profile).
+XLT_VARIANTS: dict[str, Variant] = {
+    "xlt": Variant(),
+    "xlt-full": Variant(settings={"freeze_word_embeddings": False}),
+    "xlt-all-positions": Variant(settings={"cls_only_last_layer": False}),
+    "xlt-torch-dropout": Variant(settings={"fast_cpu_dropout": False}),
+    "xlt-ddp": Variant(processes=None),  # one process per thread
+    "xlt-frozen-embedding-block": Variant(settings={"freeze_embedding_block": True}),
+    "xlt-foreach-adamw": Variant(optimizer={"fused": False, "foreach": True}),
+    "xlt-loop-adamw": Variant(optimizer={"fused": False, "foreach": False}),
+    "xlt-compile": Variant(compile=True),
+    # The one variant with two changes: the CPU masks' in-place ``random_`` breaks dynamo's
+    # graph at every dropout, so compiling is measured with torch's dropout too (inductor
+    # then draws the masks inside its own kernels).
+    "xlt-compile-torch-dropout": Variant(compile=True, settings={"fast_cpu_dropout": False}),
+    "xlt-1thread": Variant(threads=1),
+    "xlt-loader-worker": Variant(dataloader_workers=1),
+    "xlt-omp-bound": Variant(env={"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}),
+    "xlt-omp-active": Variant(env={"OMP_WAIT_POLICY": "ACTIVE"}),
 }
 VARIANTS = ("baseline", *XLT_VARIANTS)
-WARMUP_STEPS = 3  # steps excluded from the steady-state figure (allocator and thread-pool warm-up)
+WARMUP_STEPS = (
+    3  # steps excluded from the steady-state figure (allocator and thread-pool warm-up, compilation)
+)
 
 
 def matmul_peak_gflops(size: int, repeats: int) -> float:
@@ -79,29 +144,48 @@ def matmul_peak_gflops(size: int, repeats: int) -> float:
     return best
 
 
-class CountingCollator:
-    """Wraps a collator to count examples and tokens (padding included) per batch."""
+class StepCounter:
+    """Examples and tokens (padding included) of the batches trained on so far.
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
+    Counted where the Trainer hands a batch to ``training_step`` (in the training
+    process, whatever collates the batches and however far the DataLoader has
+    prefetched), hence `count_steps`.
+    """
+
+    def __init__(self) -> None:
         self.examples = 0
         self.tokens = 0
 
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
-        batch = self.inner(features)
-        self.examples += int(batch["input_ids"].shape[0])
-        self.tokens += int(batch["input_ids"].numel())
-        return batch
+    def add(self, input_ids: Any) -> None:
+        self.examples += int(input_ids.shape[0])
+        self.tokens += int(input_ids.numel())
 
 
-def _step_timer(counter: CountingCollator) -> Any:
+def count_steps(trainer: Any) -> StepCounter:
+    """Count every training batch of ``trainer`` (wraps its ``training_step``)."""
+    counter = StepCounter()
+    step = trainer.training_step
+
+    def counted(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:
+        counter.add(inputs["input_ids"])
+        return step(model, inputs, num_items_in_batch)
+
+    trainer.training_step = counted
+    return counter
+
+
+def _step_timer(counter: StepCounter) -> Any:
     from transformers import TrainerCallback
 
     class StepTimer(TrainerCallback):
-        """(time, examples, tokens) at the end of every optimizer step."""
+        """When training began, and (time, examples, tokens) at the end of every optimizer step."""
 
         def __init__(self) -> None:
+            self.begin = time.perf_counter()
             self.marks: list[tuple[float, int, int]] = []
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.begin = time.perf_counter()
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.marks.append((time.perf_counter(), counter.examples, counter.tokens))
@@ -115,8 +199,11 @@ def trained_flops(model: Any, tokens: int, examples: int) -> float:
     Embedding lookups cost no FLOPs. Each encoder layer's weights see every token,
     except a last layer computed for [CLS] only (`xlt_lib.training.cls_only`): its
     key and value projections see every token, the rest one per example. The
-    pooler and classifier see one token per example. Optimizer updates (a few FLOPs
-    per parameter per step) are left out: negligible next to these.
+    pooler and classifier see one token per example. With the whole embedding
+    block frozen (``freeze_embedding_block``) layer 0's query, key and value
+    projections compute no gradient for their input: 4, not 6, FLOPs per weight and
+    token. Optimizer updates (a few FLOPs per parameter per step) are left out:
+    negligible next to these.
     """
     from xlt_lib.training.cls_only import has_cls_only_last_layer
 
@@ -135,14 +222,66 @@ def trained_flops(model: Any, tokens: int, examples: int) -> float:
         per_example += sum(p.numel() for p in last.parameters()) - key_value
     else:
         per_token += sum(p.numel() for p in last.parameters())
-    return 6.0 * (per_token * tokens + per_example * examples)
+    flops = 6.0 * (per_token * tokens + per_example * examples)
+    if not any(p.requires_grad for p in model.base_model.embeddings.parameters()):
+        attention = layers[0].attention.self
+        no_input_grad = sum(
+            p.numel()
+            for m in (attention.query, attention.key, attention.value)
+            for p in m.parameters()
+            if p.dim() > 1
+        )
+        flops -= 2.0 * no_input_grad * tokens
+    return flops
+
+
+def _first_step(marks: list[tuple[float, int, int]]) -> int:
+    """Index of the mark that starts the steady state (WARMUP_STEPS in, one interval left at least)."""
+    return max(0, min(WARMUP_STEPS, len(marks) - 2))
 
 
 def _steady(marks: list[tuple[float, int, int]]) -> tuple[float, int, int]:
     """Seconds, examples and tokens between step WARMUP_STEPS and the last step."""
-    first = marks[min(WARMUP_STEPS, len(marks) - 2)]
+    first = marks[_first_step(marks)]
     last = marks[-1]
     return last[0] - first[0], last[1] - first[1], last[2] - first[2]
+
+
+def first_steps_seconds(begin: float, marks: list[tuple[float, int, int]]) -> float:
+    """Seconds from the start of training to the start of the steady state (warm-up, compilation)."""
+    return marks[_first_step(marks)][0] - begin
+
+
+def slowest_steady_step(marks: list[tuple[float, int, int]]) -> float:
+    """The longest step of the steady state (a recompilation or a stall shows up here)."""
+    times = [m[0] for m in marks[_first_step(marks) :]]
+    return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+
+
+def use_variant(trainer: Any, choice: Variant) -> None:
+    """Apply ``choice``'s optimizer, compilation and DataLoader workers to an xlt ``trainer`` before training."""
+    if choice.optimizer:
+        optimizer_class, kwargs = trainer.get_optimizer_cls_and_kwargs(trainer.args, trainer.model)
+        trainer.optimizer_cls_and_kwargs = (optimizer_class, {**kwargs, **choice.optimizer})
+    if choice.dataloader_workers:
+        trainer.args.dataloader_num_workers = choice.dataloader_workers
+    if choice.compile:
+        trainer.model.compile(dynamic=True)  # in place: the same module, parameters and state_dict
+
+
+def _optimizer_kind(optimizer: Any) -> str:
+    """``AdamW(fused)``, ``AdamW(foreach)`` or ``AdamW(loop)``: which implementation stepped."""
+    inner = getattr(optimizer, "optimizer", optimizer)  # accelerate wraps the optimizer
+    defaults = inner.defaults
+    kind = "fused" if defaults.get("fused") else "foreach" if defaults.get("foreach") else "loop"
+    return f"{type(inner).__name__}({kind})"
+
+
+def _compiled_graphs() -> int:
+    """Graphs torch.compile built in this process (more than a few: recompilations or graph breaks)."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
 
 
 def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
@@ -164,13 +303,14 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
 
     xnli, mnli = get_task("xnli"), get_task("mnli")
     world = int(os.environ.get("WORLD_SIZE", "1"))  # > 1 under torchrun (xlt-ddp)
+    choice = XLT_VARIANTS.get(variant, Variant())
     settings = TrainingSettings.profile(
         "cpu",
         batch_size=16 // world,
         max_train_examples=n_train,
         max_eval_examples=n_eval,
         max_dev_examples=32,
-        **XLT_VARIANTS.get(variant, {}),
+        **choice.settings,
     )
     model_dir = resolve_model("offline-default")
     tokenizer = load_tokenizer(model_dir)
@@ -191,8 +331,6 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
         test = eval_examples.map(pad128, batched=True, remove_columns=eval_examples.column_names)
         torch.manual_seed(settings.seed)
         model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=3)
-        counter = CountingCollator(default_data_collator)
-        timer = _step_timer(counter)
         args = TrainingArguments(
             output_dir=tempfile.mkdtemp(prefix="xlt-bench-"),
             per_device_train_batch_size=settings.batch_size,
@@ -209,10 +347,12 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
             log_level="warning",
             dataloader_pin_memory=False,
         )
-        trainer = Trainer(
-            model=model, args=args, train_dataset=train, data_collator=counter, callbacks=[timer]
-        )
+        trainer = Trainer(model=model, args=args, train_dataset=train, data_collator=default_data_collator)
+        counter = count_steps(trainer)
+        timer = _step_timer(counter)
+        trainer.add_callback(timer)
         trainer.train()
+        eval_warmup_seconds = None
         start = time.perf_counter()
         logits = trainer.predict(test).predictions
         eval_seconds = time.perf_counter() - start
@@ -230,13 +370,17 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
                 callbacks=[],
             )
             trainer = prepared.trainer
-            counter = CountingCollator(trainer.data_collator)
-            trainer.data_collator = counter
+            use_variant(trainer, choice)
+            counter = count_steps(trainer)
             timer = _step_timer(counter)
             trainer.add_callback(timer)
             trainer.train()
-            trainer.data_collator = counter.inner
             features = eval_set(xnli, "test", "en", prepared.tokenizer, settings, n_eval, None).features
+            eval_warmup_seconds = None
+            if choice.compile:  # the inference graph compiles on the first batch: keep it out of eval ex/s
+                start = time.perf_counter()
+                _predict_in_length_order(trainer, features.select(range(trainer.args.eval_batch_size)))
+                eval_warmup_seconds = time.perf_counter() - start
             start = time.perf_counter()
             logits = _predict_in_length_order(trainer, features)
             eval_seconds = time.perf_counter() - start
@@ -251,6 +395,11 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
         "train_examples": n_train,
         "steps": len(timer.marks),
         "ex_per_s": examples / seconds,
+        "first_steps_seconds": first_steps_seconds(timer.begin, timer.marks),
+        "slowest_steady_step_seconds": slowest_steady_step(timer.marks),
+        "eval_warmup_seconds": eval_warmup_seconds,
+        "optimizer": _optimizer_kind(trainer.optimizer),
+        "compiled_graphs": _compiled_graphs() if choice.compile else None,
         "tokens_per_example": tokens / examples,
         "model_gflops_per_s": flops / seconds / 1e9,
         "eval_ex_per_s": len(gold) / eval_seconds,
@@ -261,7 +410,7 @@ def run_variant(variant: str, n_train: int, n_eval: int) -> dict[str, Any]:
     }
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -274,11 +423,35 @@ def main() -> int:
     parser.add_argument(
         "--variants",
         nargs="+",
-        choices=VARIANTS,
-        help="extra variants to run besides baseline and xlt",
+        choices=(*VARIANTS, "all"),
+        help="extra variants to run besides baseline and xlt ('all': every one)",
     )
     parser.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def selected_variants(requested: list[str] | None) -> list[str]:
+    """Baseline, xlt and the ``requested`` extras (``all``: every variant), in `VARIANTS` order."""
+    wanted = set(VARIANTS) if "all" in (requested or []) else {"baseline", "xlt", *(requested or [])}
+    return [v for v in VARIANTS if v in wanted]
+
+
+def variant_command(
+    variant: str, threads: int, n_train: int, n_eval: int
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run ``variant`` in a process of its own."""
+    choice = XLT_VARIANTS.get(variant, Variant())
+    own = [__file__, "--variant", variant, "--train-examples", str(n_train), "--eval-examples", str(n_eval)]
+    env = {**os.environ, **choice.env}
+    if choice.processes != 1:  # torchrun: one single-threaded process per thread unless given
+        processes = choice.processes or threads
+        launcher = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)]
+        return [sys.executable, *launcher, *own, "--threads", "1"], env
+    return [sys.executable, *own, "--threads", str(choice.threads or threads)], env
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     threads = args.threads or os.cpu_count() or 1
 
     import torch
@@ -292,33 +465,26 @@ def main() -> int:
 
     n_train = args.train_examples or (160 if args.quick else 1600)
     n_eval = args.eval_examples or (96 if args.quick else 500)
-    variants = [v for v in VARIANTS if v in {"baseline", "xlt", *(args.variants or [])}]
+    variants = selected_variants(args.variants)
     peak = matmul_peak_gflops(1024 if args.quick else 2048, 5 if args.quick else 10)
     results: dict[str, dict[str, Any]] = {}
     for variant in variants:
-        command = [sys.executable, __file__, "--variant", variant, "--threads", str(threads)]
-        if variant == "xlt-ddp":
-            launcher = [
-                sys.executable,
-                "-m",
-                "torch.distributed.run",
-                "--standalone",
-                "--nproc_per_node",
-                str(threads),
-            ]
-            command = [*launcher, __file__, "--variant", variant, "--threads", "1"]
-        command += ["--train-examples", str(n_train), "--eval-examples", str(n_eval)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        command, env = variant_command(variant, threads, n_train, n_eval)
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
         if done.returncode != 0:
             sys.stderr.write(done.stderr[-4000:])
             raise SystemExit(f"variant {variant} failed with status {done.returncode}")
         results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
         r = results[variant]
+        r["process_seconds"] = time.perf_counter() - started
         print(
-            f"{variant:17s} train {r['ex_per_s']:6.1f} ex/s ({r['tokens_per_example']:5.1f} tokens/ex, "
-            f"{r['model_gflops_per_s']:5.1f} GFLOP/s = {r['model_gflops_per_s'] / peak:5.1%} of peak)  "
+            f"{variant:26s} train {r['ex_per_s']:6.1f} ex/s ({r['tokens_per_example']:5.1f} tokens/ex, "
+            f"{r['model_gflops_per_s']:5.1f} GFLOP/s = {r['model_gflops_per_s'] / peak:5.1%} of peak, "
+            f"first {WARMUP_STEPS} steps {r['first_steps_seconds']:5.1f} s)  "
             f"eval {r['eval_ex_per_s']:6.1f} ex/s  acc(en, n={r['eval_examples']}) {r['accuracy_en']:.3f}  "
-            f"peak RSS {r['peak_rss_mb']:.0f} MB",
+            f"peak RSS {r['peak_rss_mb']:.0f} MB  [{r['optimizer']}, {r['threads']} threads, "
+            f"{r['process_seconds']:.0f} s in all]",
             flush=True,
         )
     base, xlt = results["baseline"], results["xlt"]
@@ -341,6 +507,8 @@ def main() -> int:
         "baseline_accuracy_en": round(base["accuracy_en"], 4),
         "xlt_tokens_per_example": round(xlt["tokens_per_example"], 1),
         "baseline_tokens_per_example": round(base["tokens_per_example"], 1),
+        "xlt_first_steps_seconds": round(xlt["first_steps_seconds"], 1),
+        "baseline_first_steps_seconds": round(base["first_steps_seconds"], 1),
     }
     for name in variants:
         if name in ("baseline", "xlt"):
@@ -348,9 +516,14 @@ def main() -> int:
         other, key = results[name], name.replace("-", "_")
         summary[f"{key}_ex_per_s"] = round(other["ex_per_s"], 2)
         summary[f"{key}_ratio"] = round(other["ex_per_s"] / base["ex_per_s"], 2)
+        summary[f"{key}_vs_xlt"] = round(other["ex_per_s"] / xlt["ex_per_s"], 3)
+        summary[f"{key}_first_steps_seconds"] = round(other["first_steps_seconds"], 1)
         summary[f"{key}_flops_share_of_peak"] = round(other["model_gflops_per_s"] / peak, 3)
         summary[f"{key}_accuracy_en"] = round(other["accuracy_en"], 4)
         summary[f"{key}_peak_rss_mb"] = round(other["peak_rss_mb"])
+        for extra in ("eval_warmup_seconds", "compiled_graphs"):
+            if other.get(extra) is not None:
+                summary[f"{key}_{extra}"] = round(other[extra], 1)
     print(json.dumps(summary))
     return 0
 

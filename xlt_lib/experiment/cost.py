@@ -4,7 +4,7 @@ Numbers are upper bounds computed from the settings: the training examples seen
 (``cap × epochs``, or the split's rows × epochs without a cap, or ``max_steps × batch``), the examples
 evaluated (English model-selection dev plus every evaluation language), and the
 disk a phase-2 encoder takes: the size of the model's folder, less the word
-embeddings when they stay frozen (``freeze_word_embeddings``) and are referenced in
+embeddings when they stay frozen (``freeze_word_embeddings`` or ``freeze_embedding_block``) and are referenced in
 a local base model rather than copied (``encoder_storage: changed``, the default;
 see `xlt_lib.model.referenced`; a hub model's encoders are saved in full). Split sizes are read from local files (cached per call); for
 hub data with no cap they are the published sizes of `KNOWN_SPLIT_ROWS`, else unknown and shown as such.
@@ -124,7 +124,8 @@ def encoder_bytes(model: str, settings: dict[str, Any]) -> int | None:
     weights = model_bytes(model)
     if weights is None:
         return None
-    if settings.get("freeze_word_embeddings") and settings.get("encoder_storage", "changed") == "changed":
+    frozen = settings.get("freeze_word_embeddings") or settings.get("freeze_embedding_block")
+    if frozen and settings.get("encoder_storage", "changed") == "changed":
         weights -= word_embedding_bytes(model)
     return weights
 

@@ -56,6 +56,8 @@ SPEED_SETTINGS = (
     "precision",
     "doc_stride",
 )
+#: Speed settings added later, part of a workload only where set (so older records still match).
+SPEED_SETTINGS_IF_SET = ("freeze_embedding_block",)
 #: Packages whose version changes the speed.
 SPEED_PACKAGES = ("torch", "transformers", "accelerate")
 CACHE_FOLDER = "throughput"
@@ -110,7 +112,11 @@ def _workload(
         "task": task,
         "multitask": sorted(multitask["tasks"]) if multitask else None,
         "codeswitched": codeswitched if phase == "intermediate" else False,
-        "settings": {key: settings.get(key) for key in SPEED_SETTINGS},
+        "settings": {
+            **{key: settings.get(key) for key in SPEED_SETTINGS},
+            # Only where set: a workload recorded before the setting existed keeps its key.
+            **{key: settings[key] for key in SPEED_SETTINGS_IF_SET if settings.get(key)},
+        },
     }
 
 

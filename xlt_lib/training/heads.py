@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors import SafetensorError
 from transformers import AutoConfig, PreTrainedModel, set_seed
 
@@ -90,9 +91,27 @@ def load_with_head(
         _summarise_keys(info["missing_keys"]),
         len(info["unexpected_keys"]),
     )
-    if settings.freeze_word_embeddings:
+    if settings.freeze_embedding_block:
+        freeze_embedding_block(model, encoder)
+    elif settings.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     return model
+
+
+def freeze_embedding_block(model: PreTrainedModel, encoder: str | Path = "the encoder") -> None:
+    """Freeze every parameter of ``model``'s embedding block (words, positions, token types, LayerNorm).
+
+    With none of them trainable, the block's output needs no gradient, so autograd
+    stops at layer 0's input: the backward pass skips the LayerNorm and the three
+    embedding lookups, and AdamW holds no state for them. The block is the base
+    model's ``embeddings`` module, as BERT-family encoders (BERT, RoBERTa, XLM-R,
+    ELECTRA, DeBERTa) name it; an encoder without one is a `ConfigError`.
+    """
+    block = getattr(model.base_model, "embeddings", None)
+    if not isinstance(block, torch.nn.Module):
+        raise ConfigError(f"freeze_embedding_block: {encoder} has no embedding block (base_model.embeddings)")
+    block.requires_grad_(False)
+    model.get_input_embeddings().weight.requires_grad_(False)  # the word matrix, wherever it lives
 
 
 def _summarise_keys(keys: Any) -> str:

@@ -39,10 +39,11 @@ from xlt_lib.validation import (
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 ENCODER_STORAGES = ("changed", "full")
-#: Settings that change how a run's outputs are stored, not what it learns: `to_dict`
-#: writes them only when they differ from the default, so that adding one does not
-#: change the run ids (content hashes of the settings) of existing experiments.
-_STORAGE_ONLY = ("encoder_storage",)
+#: Settings added after experiments were recorded: `to_dict` writes them only when
+#: they differ from their default, so that adding one does not change the run ids
+#: (content hashes of the settings) of existing experiments. Each default reproduces
+#: exactly what runs did before the setting existed.
+_OMITTED_AT_DEFAULT = ("encoder_storage", "freeze_embedding_block")
 SELECTIONS = ("best_en_dev", "last")
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 _POSITIVE_INT = Interval(Integral, 0, None, closed="neither")
@@ -66,6 +67,16 @@ class TrainingSettings:
     ``bernoulli_`` on non-Intel CPUs; GPUs keep torch's dropout. Both are settings,
     and so part of a run's identity, because they change which random numbers
     dropout draws, hence the exact trajectory (not the model or its distribution).
+
+    ``freeze_word_embeddings`` keeps the word-embedding matrix as loaded (the
+    ``cpu`` profile's default: AdamW over it is ~40 % of a step).
+    ``freeze_embedding_block`` freezes the whole embedding block: word, position
+    and token-type embeddings and the embeddings' LayerNorm (so it implies the
+    former). Nothing before layer 0 then needs a gradient, and backpropagation
+    stops at layer 0's input instead of running through the embedding block. It
+    changes the model (a few hundred thousand fewer trainable parameters), so it is
+    a modelling choice like freezing the words; `to_dict` omits it at its default
+    so existing run ids stay as they were.
 
     ``encoder_storage`` says how phase 2 saves its encoder: ``"changed"`` (default)
     writes only the tensors training changed and references the frozen ones in the
@@ -92,6 +103,7 @@ class TrainingSettings:
     eval_batch_size: int | None = field(default=None, metadata=constraint(Nullable(_POSITIVE_INT)))
     seed: int = field(default=0, metadata=constraint(Interval(Integral, 0, None, closed="left")))
     freeze_word_embeddings: bool = field(default=False, metadata=constraint(Boolean()))
+    freeze_embedding_block: bool = field(default=False, metadata=constraint(Boolean()))
     num_layers: int | None = field(default=None, metadata=constraint(Nullable(_POSITIVE_INT)))
     cls_only_last_layer: bool = field(default=True, metadata=constraint(Boolean()))
     fast_cpu_dropout: bool = field(default=True, metadata=constraint(Boolean()))
@@ -174,7 +186,7 @@ class TrainingSettings:
         """Plain JSON/YAML-safe values, for hashing and for the run record."""
         out = dataclasses.asdict(self)
         out["epochs_by_task"] = dict(sorted(self.epochs_by_task.items()))
-        for name in _STORAGE_ONLY:
+        for name in _OMITTED_AT_DEFAULT:
             if out[name] == _DEFAULTS[name]:
                 del out[name]
         return out
