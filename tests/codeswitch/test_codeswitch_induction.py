@@ -346,21 +346,28 @@ def test_preflight_names_an_unbuilt_induced_dictionary_and_the_command(
     assert not plan(load_experiment(path)).preflight.missing
 
 
+def _start_switched_run(run_dir: Path, model: Path, data: Path, codeswitch: dict) -> dict:
+    """Start (record the provenance of) a phase-2 run code-switched as ``codeswitch`` says; its env.json."""
+    inputs = intermediate_inputs(
+        run_dir=run_dir,
+        model=str(model),
+        task="mnli",
+        codeswitch=codeswitch,
+        settings={"profile": "cpu"},
+        seed=0,
+        data_dir=str(data),
+    )
+    return start_run(inputs)
+
+
 def test_an_induced_dictionary_enters_provenance_and_a_rebuild_makes_the_run_stale(
     data: Path, cache: Path, tmp_path: Path, tiny_model_dir: Path
 ) -> None:
     write_induced("sw", [("house", "nyumba", 1.0)], 0.0, {})
     run_dir = tmp_path / "run"
-    inputs = intermediate_inputs(
-        run_dir=run_dir,
-        model=str(tiny_model_dir),
-        task="mnli",
-        codeswitch={"languages": ["de", "sw"], "dictionaries": "muse+induced"},
-        settings={"profile": "cpu"},
-        seed=0,
-        data_dir=str(data),
+    env = _start_switched_run(
+        run_dir, tiny_model_dir, data, {"languages": ["de", "sw"], "dictionaries": "muse+induced"}
     )
-    env = start_run(inputs)
     induced = str(induced_dictionary_path("sw").resolve())
     assert induced in env["data"] and str((data / "dictionaries/muse/en-de.txt").resolve()) in env["data"]
     assert not check_run(run_dir, str(tiny_model_dir), ProvenanceCache(), str(data)).stale
@@ -377,16 +384,9 @@ def test_both_files_of_a_filled_dictionary_enter_provenance(
     listed.write_text("house\tnyumba\n", encoding="utf-8")
     write_induced("sw", [("dog", "mbwa", 1.0)], 0.0, {})
     run_dir = tmp_path / "run"
-    inputs = intermediate_inputs(
-        run_dir=run_dir,
-        model=str(tiny_model_dir),
-        task="mnli",
-        codeswitch={"languages": ["sw"], "dictionaries": "default+induced"},
-        settings={"profile": "cpu"},
-        seed=0,
-        data_dir=str(data),
+    env = _start_switched_run(
+        run_dir, tiny_model_dir, data, {"languages": ["sw"], "dictionaries": "default+induced"}
     )
-    env = start_run(inputs)
     assert (
         str(listed.resolve()) in env["data"] and str(induced_dictionary_path("sw").resolve()) in env["data"]
     )

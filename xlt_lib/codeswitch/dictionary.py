@@ -96,7 +96,8 @@ class BilingualDictionary:
 
         Used for ``dictionaries: default+induced``: a curated list keeps every word it has
         (its translations are better than an induced guess), and the induced dictionary
-        fills only the words the list does not cover. ``source`` joins both sources.
+        fills only the words the list does not cover. ``source`` stays this one's: the caller
+        (`xlt_lib.codeswitch.sources`) names the combination.
         """
         if other.language != self.language:
             raise DictionaryError(
@@ -111,7 +112,7 @@ class BilingualDictionary:
             n_duplicates=self.n_duplicates,
             n_skipped=self.n_skipped + other.n_skipped,
             skipped_lines=self.skipped_lines,
-            source="+".join(s for s in (self.source, other.source) if s),
+            source=self.source,
         )
 
     def summary(self) -> dict[str, object]:

@@ -132,9 +132,8 @@ def load_configured_dictionaries(
 
 
 def _load(source: DictionarySource) -> BilingualDictionary:
-    """One source's dictionary, filled from its ``fill`` where it has one."""
-    dictionary = replace(load_dictionary(source.require(), source.language), source=source.kind)
-    if source.fill is None:
-        return dictionary
-    base_kind = source.kind.removesuffix(f"+{source.fill.kind}")
-    return replace(dictionary, source=base_kind).filled_from(_load(source.fill))
+    """One source's dictionary, filled from its ``fill`` where it has one, marked with its kind."""
+    dictionary = load_dictionary(source.require(), source.language)
+    if source.fill is not None:
+        dictionary = dictionary.filled_from(_load(source.fill))
+    return replace(dictionary, source=source.kind)
