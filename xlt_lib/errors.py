@@ -40,3 +40,7 @@ class TrainingError(XltError):
 
 class StorageError(XltError):
     """A file cannot be written: read-only or full file system, no permission (names the file)."""
+
+
+class KernelStartError(XltError):
+    """A run's Jupyter kernel never answered, on every attempt (`xlt_lib.experiment.runner`)."""

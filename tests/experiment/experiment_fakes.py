@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import fake_notebooks
+import pytest
+
+from xlt_lib.experiment import Experiment, load_experiment
 
 BODY = """\
 import os, time
@@ -64,3 +67,16 @@ targets: [xnli]
 seeds: [1]
 settings: {profile: cpu, max_train_examples: 8}
 """
+
+
+def fake_experiment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str = FAKE_EXPERIMENT
+) -> tuple[Experiment, Path]:
+    """The experiment ``text`` with its runs under ``tmp_path/runs``, and an empty marker folder."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    monkeypatch.setenv("XLT_TEST_MARKERS", str(markers))
+    monkeypatch.setenv("XLT_RUNS_DIR", str(tmp_path / "runs"))
+    path = tmp_path / "fake.yaml"
+    path.write_text(text)
+    return load_experiment(path), markers

@@ -5,22 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from experiment_fakes import FAKE_EXPERIMENT, write_fake_notebooks
+from experiment_fakes import fake_experiment, write_fake_notebooks
 
-from xlt_lib.experiment import ExecutorSpec, execute, load_experiment, plan, records
+from xlt_lib.experiment import ExecutorSpec, execute, plan, records
 from xlt_lib.experiment.describe import describe_plan
 
 
 @pytest.fixture
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    notebooks = write_fake_notebooks(tmp_path / "notebooks")
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    monkeypatch.setenv("XLT_TEST_MARKERS", str(markers))
-    monkeypatch.setenv("XLT_RUNS_DIR", str(tmp_path / "runs"))
-    path = tmp_path / "fake.yaml"
-    path.write_text(FAKE_EXPERIMENT)
-    return load_experiment(path), notebooks, markers
+    experiment, markers = fake_experiment(tmp_path, monkeypatch)
+    return experiment, write_fake_notebooks(tmp_path / "notebooks"), markers
 
 
 def test_failure_blocks_dependants_and_rerun_completes(setup, capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from experiment_fakes import FAKE_EXPERIMENT, write_fake_notebooks
+from experiment_fakes import FAKE_EXPERIMENT, fake_experiment, write_fake_notebooks
 
-from xlt_lib.experiment import execute, load_experiment, plan, records
+from xlt_lib.experiment import execute, plan, records
 
 pytestmark = pytest.mark.slurm
 
@@ -82,16 +82,12 @@ def test_slurm_records_failed_and_cancelled_jobs_and_rerun_completes(
     slurm_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notebooks = write_fake_notebooks(tmp_path / "notebooks")
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    monkeypatch.setenv("XLT_TEST_MARKERS", str(markers))
-    monkeypatch.setenv("XLT_RUNS_DIR", str(tmp_path / "runs"))
-    path = tmp_path / "fake.yaml"
-    path.write_text(
+    experiment, markers = fake_experiment(
+        tmp_path,
+        monkeypatch,
         FAKE_EXPERIMENT.replace("seeds: [1]", "seeds: [1, 2]")
-        + "executor: {slurm: {timeout_min: 15, cpus_per_task: 1, array_parallelism: 4}}\n"
+        + "executor: {slurm: {timeout_min: 15, cpus_per_task: 1, array_parallelism: 4}}\n",
     )
-    experiment = load_experiment(path)
     first = plan(experiment)
     runs = {(r.spec.phase, r.spec.condition, r.spec.seed): r for r in first.runs}
     failing = runs[("intermediate", "mono", 1)]
@@ -110,7 +106,9 @@ def test_slurm_records_failed_and_cancelled_jobs_and_rerun_completes(
         summary = execute(first, notebooks_dir=notebooks, log=lines.append)
     finally:
         stop.set()
-    assert cancelled, "the sleeping job never started"
+    assert cancelled, "the sleeping job never started: " + "; ".join(
+        f"{o.run_id} {o.status} {o.message}" for o in summary.outcomes
+    )
     status = {o.run_id: o.status for o in summary.outcomes}
     assert status[failing.spec.run_id] == "failed"
     assert status[blocked.spec.run_id] == "blocked"

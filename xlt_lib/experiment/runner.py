@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlt_lib.errors import RunRecordError
+from xlt_lib.errors import KernelStartError, RunRecordError
 from xlt_lib.experiment import records
 from xlt_lib.experiment.config import Experiment
 from xlt_lib.experiment.grid import PHASE_NOTEBOOKS, RunSpec, expand
@@ -47,6 +47,13 @@ BATCH_ENVIRONMENT = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 KERNEL_NAME = "xlt"
+#: A kernel that never answers fails a run before its first cell, through no fault of the run:
+#: a port another process took between jupyter_client choosing it and the kernel binding it
+#: (parallel kernels race for ports: papermill#511, jupyter_client#154), or a start slower than
+#: papermill's timeout on an overloaded node. Nothing of the run has happened yet, so it is
+#: started again, this many times in all, the pause growing by this many seconds each time.
+KERNEL_START_ATTEMPTS = 3
+KERNEL_RETRY_PAUSE_S = 2.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 Log = Callable[[str], None]
@@ -206,8 +213,9 @@ def execute_run(
     itself writes ``metrics.json`` last. Failures are recorded in ``error.json`` and
     returned, not raised; only an interrupt (Ctrl-C) propagates. A complete run gets
     ``timings.json``: where its wall time went, from here to papermill's return.
+    A kernel that never answers is started again (`KERNEL_START_ATTEMPTS`); the
+    outcome's message says so.
     """
-    import papermill
     from papermill.exceptions import PapermillExecutionError
 
     logging.getLogger("papermill").setLevel(logging.WARNING)  # its per-notebook INFO lines are noise here
@@ -224,27 +232,25 @@ def execute_run(
             spec.run_id, "failed", time.monotonic() - started, f"{type(exc).__name__}: {message}"
         )
     notebook = Path(notebooks_dir) / PHASE_NOTEBOOKS[spec.phase]
+    kernel_failures: list[str] = []
     try:
-        with batch_environment(), run_started(started_at):
-            papermill.execute_notebook(
-                str(notebook),
-                atomic_output(run_dir / records.EXECUTED),  # each save whole (a full disk, a kill)
-                parameters=notebook_parameters(spec, run_dir, parent_dir),
-                kernel_name=KERNEL_NAME,
-                cwd=str(notebooks_dir),
-                progress_bar=False,
-                log_output=False,
-                # ipykernel warns on every start that a local TCP kernel is unencrypted (as every
-                # kernel a Jupyter server starts is); once per run it drowns the progress lines.
-                # Errors raised by cells are unaffected: they travel as outputs, not kernel logs.
-                # CRITICAL, not ERROR: on Ctrl-C the runner closes the kernel's sockets while it is
-                # replying, and its "Exception in message handler ... ZMQError" reached the terminal.
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                # Once the last cell has run, every record is written (atomically) and nothing is
-                # left for the kernel to do: a graceful shutdown only waits ~3 s per run for the
-                # interpreter to tear torch down (benchmarks/results/run_overhead.md).
-                shutdown_kernel="immediate",
-            )
+        while True:
+            kernel_ready: list[bool] = []
+            try:
+                _execute_notebook(
+                    notebook, spec, run_dir, notebooks_dir, parent_dir, started_at, kernel_ready
+                )
+                break
+            except (RuntimeError, TimeoutError) as exc:
+                if kernel_ready:  # it answered, then died: the run's own failure, not retried
+                    raise
+                if len(kernel_failures) + 1 >= KERNEL_START_ATTEMPTS:
+                    raise KernelStartError(
+                        f"the kernel did not start in {KERNEL_START_ATTEMPTS} attempts: "
+                        + "; ".join([*kernel_failures, _one_line(exc)])
+                    ) from exc
+                kernel_failures.append(_one_line(exc))
+                time.sleep(KERNEL_RETRY_PAUSE_S * len(kernel_failures))
     except PapermillExecutionError as exc:
         evalue = _clean(exc.evalue)
         detail = _clean("\n".join(exc.traceback)) if exc.traceback else ""
@@ -270,7 +276,50 @@ def execute_run(
         records.add_to_manifest(run_dir, records.EXECUTED)
     with contextlib.suppress(OSError, RunRecordError, KeyError, ValueError):  # a log too, like the notebook
         records.write_timings(run_dir, started_at, time.time())
-    return RunOutcome(spec.run_id, "complete", time.monotonic() - started)
+    note = f"kernel started on attempt {len(kernel_failures) + 1} ({'; '.join(kernel_failures)})"
+    return RunOutcome(spec.run_id, "complete", time.monotonic() - started, note if kernel_failures else "")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = _clean(str(exc)).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def _execute_notebook(
+    notebook: Path,
+    spec: RunSpec,
+    run_dir: Path,
+    notebooks_dir: Path,
+    parent_dir: Path | None,
+    started_at: float,
+    kernel_ready: list[bool],
+) -> None:
+    """One papermill execution of the run's notebook; ``kernel_ready`` gets an entry once its kernel answers."""
+    import papermill
+
+    with batch_environment(), run_started(started_at):
+        papermill.execute_notebook(
+            str(notebook),
+            atomic_output(run_dir / records.EXECUTED),  # each save whole (a full disk, a kill)
+            parameters=notebook_parameters(spec, run_dir, parent_dir),
+            kernel_name=KERNEL_NAME,
+            cwd=str(notebooks_dir),
+            progress_bar=False,
+            log_output=False,
+            # ipykernel warns on every start that a local TCP kernel is unencrypted (as every
+            # kernel a Jupyter server starts is); once per run it drowns the progress lines.
+            # Errors raised by cells are unaffected: they travel as outputs, not kernel logs.
+            # CRITICAL, not ERROR: on Ctrl-C the runner closes the kernel's sockets while it is
+            # replying, and its "Exception in message handler ... ZMQError" reached the terminal.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            # Once the last cell has run, every record is written (atomically) and nothing is
+            # left for the kernel to do: a graceful shutdown only waits ~3 s per run for the
+            # interpreter to tear torch down (benchmarks/results/run_overhead.md).
+            shutdown_kernel="immediate",
+            # nbclient's hook once the kernel has answered kernel_info, before the first cell:
+            # what tells a kernel that never started (retried) from a notebook that failed.
+            on_notebook_start=lambda notebook: kernel_ready.append(True),
+        )
 
 
 def format_duration(seconds: float) -> str:
