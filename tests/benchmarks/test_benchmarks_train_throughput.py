@@ -38,6 +38,10 @@ def test_each_xlt_variant_changes_one_thing_and_its_settings_are_valid() -> None
         ]
         if name == "xlt-compile-torch-dropout":  # compiling needs torch's dropout (see the docstring)
             assert changed == ["settings", "compile"] and variant.settings == {"fast_cpu_dropout": False}
+        elif name == "xlt-combined":  # the levers that gained, together
+            assert changed == ["settings", "env"]
+            assert variant.settings == bench.XLT_VARIANTS["xlt-frozen-embedding-block"].settings
+            assert variant.env == bench.XLT_VARIANTS["xlt-omp-active"].env
         else:
             assert len(changed) == (0 if name == "xlt" else 1), (name, changed)
         TrainingSettings.profile("cpu", **variant.settings)  # a ConfigError for an unknown or bad setting
