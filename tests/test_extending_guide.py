@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -144,9 +143,7 @@ def test_every_run_block_of_the_guide_works_as_written(
 
 def test_a_missing_language_file_fails_before_training_naming_it(project: Path) -> None:
     (project / "data/pawsx/test-zh.tsv").unlink()
-    started = time.monotonic()
     result = run_bash("xlt run params/pawsx-test.yaml --local --no-report", project)
-    assert time.monotonic() - started < 60
     assert result.returncode != 0
     assert f"pawsx test zh: local {project}/data/pawsx/test-zh.tsv (missing)" in result.stderr
     assert "nothing was run" in result.stderr

@@ -41,7 +41,7 @@ def test_part_times_a_block_even_when_it_raises() -> None:
     with pytest.raises(RuntimeError), timings.part("model"):
         time.sleep(0.02)
         raise RuntimeError("load failed")
-    assert 0.015 < timings.seconds["model"] < 1.0
+    assert 0.015 < timings.seconds["model"] < 30.0  # the block, not a clock: loose above for a loaded CI
 
 
 def test_in_notebook_counts_kernel_start_only_under_the_runner() -> None:
