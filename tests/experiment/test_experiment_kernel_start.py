@@ -50,7 +50,7 @@ def _install_dying_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, death
 
 @pytest.fixture
 def transfer_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """The fake grid's phase-3 baseline run (no parent), its notebooks and the marker folder."""
+    """The fake grid's phase-3 baseline run (no parent) and the marker folder."""
     experiment, markers = fake_experiment(tmp_path, monkeypatch)
     run = next(r for r in plan(experiment).runs if r.spec.parent is None and r.spec.target)
     return run, markers
